@@ -1,0 +1,2 @@
+// Must NOT compile: io/* folders never include each other.
+#include "io/bus/manager_bus.h"
