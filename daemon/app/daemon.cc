@@ -1,0 +1,216 @@
+#include "app/daemon.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <sdbus-c++/Error.h>
+
+#include "app/exit_codes.h"
+#include "app/logging.h"
+#include "io/config/config_files.h"
+#include "io/sd/journal_sink.h"
+#include "lbd_version.h"
+
+namespace lbd {
+namespace {
+
+std::uint64_t realtimeUsec() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+}
+
+std::string hostName() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0) return "localhost";
+  return name;
+}
+
+std::string joinLines(const Diagnostics& diagnostics) {
+  std::string text;
+  for (const auto& diagnostic : diagnostics) {
+    if (!text.empty()) text += '\n';
+    text += diagnostic.toString();
+  }
+  return text;
+}
+
+std::string countNoun(std::size_t count, const char* singular, const char* plural) {
+  return std::to_string(count) + " " + (count == 1 ? singular : plural);
+}
+
+}  // namespace
+
+int checkConfig(const DaemonOptions& options) {
+  auto config = lbd::loadConfig(options.config_path, options.pools_dir);
+  if (!config) {
+    for (const auto& diagnostic : config.error()) std::cerr << diagnostic.toString() << '\n';
+    return kExitInvalidConfig;
+  }
+  std::cout << options.config_path << ": configuration is valid ("
+            << countNoun(config->pools.size(), "pool", "pools") << ", "
+            << countNoun(config->bgp_peers.size(), "BGP peer", "BGP peers") << ")\n";
+  return kExitOk;
+}
+
+Daemon::Daemon(DaemonOptions options)
+    : options_(std::move(options)),
+      signals_(io_, SIGTERM, SIGINT, SIGHUP),
+      notifier_(io_),
+      log_(componentLogger("daemon")),
+      started_at_usec_(realtimeUsec()) {}
+
+Daemon::~Daemon() = default;
+
+int Daemon::run() {
+  if (auto loaded = loadConfig(); !loaded) {
+    logDiagnostics(loaded.error());
+    log_->critical("invalid configuration in {}: not starting", options_.config_path);
+    notifier_.status("Invalid configuration: " + loaded.error().front().toString());
+    return kExitInvalidConfig;
+  }
+
+  auto connection = bus::connectBus(options_.bus);
+  if (!connection) {
+    log_->critical("{}", connection.error().message);
+    return kExitFailure;
+  }
+  bus_connection_ = std::move(connection.value());
+  manager_bus_ = std::make_unique<bus::ManagerBus>(*bus_connection_, *this, properties());
+  try {
+    bus_connection_->requestName(bus::kBusName);
+  } catch (const sdbus::Error& error) {
+    log_->critical("cannot take the bus name {}: {} (is another lbd running?)", bus::kBusName,
+                   error.getMessage());
+    return kExitFailure;
+  }
+  bus_loop_ = std::make_unique<bus::BusLoop>(io_, *bus_connection_);
+  bus_loop_->start();
+
+  waitForSignal();
+  log_->info("lbd {} started: node {}, {}", kVersion, node_name_, statusLine());
+  notifier_.ready(statusLine());
+  notifier_.startWatchdog();
+
+  io_.run();
+
+  notifier_.stopping();
+  bus_loop_->stop();
+  try {
+    bus_connection_->releaseName(bus::kBusName);
+  } catch (const sdbus::Error& error) {
+    log_->warn("cannot release the bus name {}: {}", bus::kBusName, error.getMessage());
+  }
+  log_->info("stopped");
+  return kExitOk;
+}
+
+Result<void, Diagnostics> Daemon::loadConfig() {
+  auto loaded = lbd::loadConfig(options_.config_path, options_.pools_dir);
+  if (!loaded) {
+    config_error_ = joinLines(loaded.error());
+    return Unexpected{std::move(loaded).error()};
+  }
+  config_ = std::make_shared<const Config>(std::move(loaded.value()));
+  node_name_ = config_->node.name.empty() ? hostName() : config_->node.name;
+  config_error_.clear();
+  config_loaded_at_usec_ = realtimeUsec();
+  return {};
+}
+
+Result<void, std::string> Daemon::reloadConfig() {
+  notifier_.reloading();
+  const std::string old_hash = config_->hash;
+  auto loaded = loadConfig();
+  if (!loaded) {
+    logDiagnostics(loaded.error());
+    log_->error("reload failed: keeping the configuration in force ({})",
+                old_hash.substr(0, 12));
+  } else if (config_->hash == old_hash) {
+    log_->info("configuration reloaded: unchanged");
+  } else {
+    log_->info("configuration reloaded: {} ({})", statusLine(), config_->hash.substr(0, 12));
+  }
+  publish();
+  notifier_.ready(statusLine());
+  if (!loaded) return Unexpected{config_error_};
+  return {};
+}
+
+void Daemon::logDiagnostics(const Diagnostics& diagnostics) const {
+  for (const auto& diagnostic : diagnostics) {
+    sd::JournalFields fields({{"CONFIG_FILE", diagnostic.where.file},
+                              {"CONFIG_LINE", std::to_string(diagnostic.where.line)},
+                              {"CONFIG_KEY", diagnostic.key}});
+    log_->error("{}", diagnostic.toString());
+  }
+}
+
+std::vector<bus::PoolRow> Daemon::poolRows() const {
+  std::vector<bus::PoolRow> rows;
+  for (const auto& pool : config_->pools) {
+    bus::PoolRow row;
+    row.name = pool.name;
+    row.mode = std::string(toString(pool.mode));
+    for (auto family : {IpFamily::V4, IpFamily::V6}) {
+      if (pool.addresses.hasFamily(family)) row.families.emplace_back(toString(family));
+    }
+    const AddressCount size = pool.addresses.size();
+    row.size = size.toString();
+    row.used = 0;  // nothing is allocated until the allocator (Kubernetes) lands
+    row.free = (size - AddressCount(row.used)).toString();
+    row.ranges = pool.address_texts;
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+bus::ManagerProperties Daemon::properties() const {
+  bus::ManagerProperties properties;
+  properties.version = kVersion;
+  properties.node_name = node_name_;
+  properties.config_path = options_.config_path;
+  properties.config_hash = config_->hash;
+  properties.config_error = config_error_;
+  properties.config_loaded_at_usec = config_loaded_at_usec_;
+  properties.started_at_usec = started_at_usec_;
+  properties.kubernetes_state = "not-configured";
+  properties.kubernetes_server = config_->kubernetes.server;
+  return properties;
+}
+
+std::string Daemon::statusLine() const {
+  std::string line = "serving " + countNoun(config_->pools.size(), "pool", "pools") +
+                     "; Kubernetes API not configured";
+  if (!config_error_.empty()) line += "; last reload failed, see lbctl status";
+  return line;
+}
+
+void Daemon::publish() {
+  if (!manager_bus_) return;
+  manager_bus_->publish(properties());
+  bus_loop_->wake();
+}
+
+void Daemon::waitForSignal() {
+  signals_.async_wait([this](const boost::system::error_code& error, int signal_number) {
+    if (error) return;
+    onSignal(signal_number);
+  });
+}
+
+void Daemon::onSignal(int signal_number) {
+  if (signal_number == SIGHUP) {
+    log_->info("SIGHUP: reloading configuration");
+    (void)reloadConfig();
+    waitForSignal();
+    return;
+  }
+  log_->info("{}: stopping", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+  io_.stop();
+}
+
+}  // namespace lbd

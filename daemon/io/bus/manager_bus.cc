@@ -1,0 +1,44 @@
+#include "io/bus/manager_bus.h"
+
+#include <utility>
+
+namespace lbd::bus {
+
+ManagerBus::ManagerBus(sdbus::IConnection& connection, ManagerModel& model,
+                       ManagerProperties initial)
+    : AdaptorInterfaces(connection, kManagerPath), model_(model), properties_(std::move(initial)) {
+  registerAdaptor();
+}
+
+ManagerBus::~ManagerBus() { unregisterAdaptor(); }
+
+void ManagerBus::publish(const ManagerProperties& properties) {
+  std::vector<std::string> changed;
+  auto note = [&](const char* name, bool differs) {
+    if (differs) changed.emplace_back(name);
+  };
+  note("NodeName", properties.node_name != properties_.node_name);
+  note("ConfigHash", properties.config_hash != properties_.config_hash);
+  note("ConfigError", properties.config_error != properties_.config_error);
+  note("ConfigLoadedAtUSec", properties.config_loaded_at_usec != properties_.config_loaded_at_usec);
+  note("KubernetesState", properties.kubernetes_state != properties_.kubernetes_state);
+  note("KubernetesServer", properties.kubernetes_server != properties_.kubernetes_server);
+  properties_ = properties;
+  if (!changed.empty()) getObject().emitPropertiesChangedSignal(INTERFACE_NAME, changed);
+}
+
+std::vector<ManagerBus::PoolStruct> ManagerBus::ListPools() {
+  std::vector<PoolStruct> pools;
+  for (auto& row : model_.poolRows()) {
+    pools.emplace_back(std::move(row.name), std::move(row.mode), std::move(row.families),
+                       std::move(row.size), row.used, std::move(row.free), std::move(row.ranges));
+  }
+  return pools;
+}
+
+void ManagerBus::Reload() {
+  auto result = model_.reloadConfig();
+  if (!result) throw sdbus::Error(kInvalidConfigError, result.error());
+}
+
+}  // namespace lbd::bus

@@ -1,0 +1,64 @@
+#pragma once
+// The daemon: owns the event loop and every component, and wires them together. Nothing else
+// creates objects or connects them (DESIGN.md section 6).
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <spdlog/logger.h>
+
+#include "app/daemon_options.h"
+#include "core/config/config.h"
+#include "io/bus/bus_loop.h"
+#include "io/bus/manager_bus.h"
+#include "io/sd/sd_notifier.h"
+
+namespace lbd {
+
+/// `lbd --check-config`: validates, prints the result, returns the exit code.
+int checkConfig(const DaemonOptions& options);
+
+class Daemon final : private bus::ManagerModel {
+ public:
+  explicit Daemon(DaemonOptions options);
+  ~Daemon() override;
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  /// Loads the config, takes the bus name, serves until SIGTERM/SIGINT. Returns the exit code.
+  int run();
+
+ private:
+  std::vector<bus::PoolRow> poolRows() const override;
+  Result<void, std::string> reloadConfig() override;
+
+  /// Reads and validates the files; swaps the new config in only if it is valid.
+  Result<void, Diagnostics> loadConfig();
+  void logDiagnostics(const Diagnostics& diagnostics) const;
+  bus::ManagerProperties properties() const;
+  std::string statusLine() const;
+  void publish();
+  void waitForSignal();
+  void onSignal(int signal_number);
+
+  DaemonOptions options_;
+  boost::asio::io_context io_;
+  boost::asio::signal_set signals_;
+  sd::SdNotifier notifier_;
+  std::shared_ptr<spdlog::logger> log_;
+
+  std::shared_ptr<const Config> config_;  // swapped whole, never edited in place
+  std::string node_name_;
+  std::string config_error_;              // diagnostics of the last failed (re)load
+  std::uint64_t config_loaded_at_usec_ = 0;
+  std::uint64_t started_at_usec_ = 0;
+
+  std::unique_ptr<sdbus::IConnection> bus_connection_;
+  std::unique_ptr<bus::BusLoop> bus_loop_;
+  std::unique_ptr<bus::ManagerBus> manager_bus_;
+};
+
+}  // namespace lbd

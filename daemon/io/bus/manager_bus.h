@@ -1,0 +1,82 @@
+#pragma once
+// The io.lbd1.Manager object (/io/lbd1): publishes the daemon's state as properties and serves
+// the methods. It holds no state of its own beyond the last published properties: method calls
+// go to a ManagerModel that the app layer implements, so decisions stay out of the adapter.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <sdbus-c++/sdbus-c++.h>
+
+#include "core/result.h"
+#include "dbus/manager_adaptor.h"
+
+namespace lbd::bus {
+
+inline constexpr const char* kBusName = "io.lbd1";
+inline constexpr const char* kManagerPath = "/io/lbd1";
+inline constexpr const char* kInvalidConfigError = "io.lbd1.Error.InvalidConfig";
+
+struct ManagerProperties {
+  std::string version;
+  std::string node_name;
+  std::string config_path;
+  std::string config_hash;
+  std::string config_error;
+  std::uint64_t config_loaded_at_usec = 0;
+  std::uint64_t started_at_usec = 0;
+  std::string kubernetes_state;
+  std::string kubernetes_server;
+  bool operator==(const ManagerProperties&) const = default;
+};
+
+/// One row of ListPools(), already in wire form.
+struct PoolRow {
+  std::string name;
+  std::string mode;
+  std::vector<std::string> families;
+  std::string size;  // exact decimal
+  std::uint64_t used = 0;
+  std::string free;  // exact decimal
+  std::vector<std::string> ranges;
+};
+
+/// What the bus object asks the daemon for. Implemented in app/.
+class ManagerModel {
+ public:
+  virtual ~ManagerModel() = default;
+  virtual std::vector<PoolRow> poolRows() const = 0;
+  /// Reloads the configuration; on failure returns the diagnostics, one per line.
+  virtual Result<void, std::string> reloadConfig() = 0;
+};
+
+class ManagerBus final : public sdbus::AdaptorInterfaces<io::lbd1::Manager_adaptor> {
+ public:
+  ManagerBus(sdbus::IConnection& connection, ManagerModel& model, ManagerProperties initial);
+  ~ManagerBus();
+
+  /// Replaces the published properties and emits PropertiesChanged for those that changed.
+  void publish(const ManagerProperties& properties);
+
+ private:
+  using PoolStruct = sdbus::Struct<std::string, std::string, std::vector<std::string>,
+                                   std::string, std::uint64_t, std::string,
+                                   std::vector<std::string>>;
+  std::vector<PoolStruct> ListPools() override;
+  void Reload() override;
+  std::string Version() override { return properties_.version; }
+  std::string NodeName() override { return properties_.node_name; }
+  std::string ConfigPath() override { return properties_.config_path; }
+  std::string ConfigHash() override { return properties_.config_hash; }
+  std::string ConfigError() override { return properties_.config_error; }
+  std::uint64_t ConfigLoadedAtUSec() override { return properties_.config_loaded_at_usec; }
+  std::uint64_t StartedAtUSec() override { return properties_.started_at_usec; }
+  std::string KubernetesState() override { return properties_.kubernetes_state; }
+  std::string KubernetesServer() override { return properties_.kubernetes_server; }
+
+  ManagerModel& model_;
+  ManagerProperties properties_;
+};
+
+}  // namespace lbd::bus
