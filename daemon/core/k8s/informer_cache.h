@@ -1,0 +1,85 @@
+#pragma once
+// The local copy of one resource kind, as client-go's informer keeps it: objects by
+// "namespace/name", fed by a full LIST (replace) and then by WATCH events (apply). Handlers see
+// every change exactly once; a relist after 410 Gone turns into the adds, updates and deletes
+// that the missed events would have been, so consumers never need to know a relist happened.
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace lbd::k8s {
+
+template <class T>
+class InformerCache {
+ public:
+  struct Handlers {
+    std::function<void(const T&)> added;
+    std::function<void(const T& before, const T& after)> updated;
+    std::function<void(const T&)> deleted;
+  };
+
+  void setHandlers(Handlers handlers) { handlers_ = std::move(handlers); }
+
+  /// The result of a complete LIST: the cache becomes exactly `objects`.
+  void replace(std::vector<T> objects) {
+    std::map<std::string, T> next;
+    for (auto& object : objects) {
+      std::string key = object.meta.key();
+      next.insert_or_assign(std::move(key), std::move(object));
+    }
+    for (const auto& [key, old] : objects_) {
+      if (!next.count(key) && handlers_.deleted) handlers_.deleted(old);
+    }
+    for (const auto& [key, now] : next) {
+      auto old = objects_.find(key);
+      if (old == objects_.end()) {
+        if (handlers_.added) handlers_.added(now);
+      } else if (old->second.meta.resource_version != now.meta.resource_version) {
+        if (handlers_.updated) handlers_.updated(old->second, now);
+      }
+    }
+    objects_ = std::move(next);
+    synced_ = true;
+  }
+
+  /// ADDED or MODIFIED from a watch (both are upserts: after a reconnect an ADDED may repeat).
+  void upsert(T object) {
+    std::string key = object.meta.key();
+    auto it = objects_.find(key);
+    if (it == objects_.end()) {
+      auto inserted = objects_.emplace(std::move(key), std::move(object)).first;
+      if (handlers_.added) handlers_.added(inserted->second);
+      return;
+    }
+    if (it->second.meta.resource_version == object.meta.resource_version) return;
+    T before = std::move(it->second);
+    it->second = std::move(object);
+    if (handlers_.updated) handlers_.updated(before, it->second);
+  }
+
+  /// DELETED from a watch.
+  void remove(const std::string& key) {
+    auto it = objects_.find(key);
+    if (it == objects_.end()) return;
+    T gone = std::move(it->second);
+    objects_.erase(it);
+    if (handlers_.deleted) handlers_.deleted(gone);
+  }
+
+  /// True once the first complete LIST has been applied.
+  bool synced() const { return synced_; }
+  const std::map<std::string, T>& objects() const { return objects_; }
+  const T* find(const std::string& key) const {
+    auto it = objects_.find(key);
+    return it == objects_.end() ? nullptr : &it->second;
+  }
+
+ private:
+  std::map<std::string, T> objects_;
+  Handlers handlers_;
+  bool synced_ = false;
+};
+
+}  // namespace lbd::k8s
