@@ -104,7 +104,11 @@ struct HttpClient::Impl {
     auto* transfer = static_cast<Transfer*>(user);
     const size_t bytes = size * count;
     if (transfer->cancelled) return 0;  // makes curl abort the transfer
-    if (transfer->request.streaming) {
+    long status = 0;
+    curl_easy_getinfo(transfer->easy, CURLINFO_RESPONSE_CODE, &status);
+    // Only a successful stream is streamed; an error answer (a Status body) is collected
+    // whole so the caller can read why.
+    if (transfer->request.streaming && status < 300) {
       if (transfer->on_data) transfer->on_data(std::string_view(data, bytes));
     } else {
       transfer->response.body.append(data, bytes);

@@ -39,7 +39,8 @@ struct HttpRequest {
   std::string body;
   /// Whole-request limit; zero = none (watches: the server ends them via timeoutSeconds).
   std::chrono::milliseconds timeout{0};
-  /// A stream whose bytes go to on_data as they arrive (watches) instead of into body.
+  /// A stream whose bytes go to on_data as they arrive (watches) instead of into body; an
+  /// error status (>= 300) is not streamed: its body is collected into HttpResponse::body.
   bool streaming = false;
 };
 

@@ -124,6 +124,15 @@ TEST_F(HttpClientTest, StreamCutMidObjectKeepsStatusAndReportsTheError) {
   EXPECT_FALSE(response.transport_error.empty());
 }
 
+TEST_F(HttpClientTest, ErrorAnswerToAStreamIsCollectedNotStreamed) {
+  HttpClient client(io_, trusted(), 5s);
+  std::string streamed;
+  auto response = fetch(client, {"GET", url("/status/410"), {}, "", 0ms, true}, &streamed);
+  EXPECT_EQ(response.status, 410);
+  EXPECT_EQ(streamed, "");
+  EXPECT_EQ(response.body, "status 410");
+}
+
 TEST_F(HttpClientTest, RequestTimeout) {
   HttpClient client(io_, trusted(), 5s);
   auto response = fetch(client, {"GET", url("/slow"), {}, "", 300ms, false});

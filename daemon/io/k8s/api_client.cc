@@ -1,0 +1,184 @@
+#include "io/k8s/api_client.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <fstream>
+#include <sstream>
+
+namespace lbd::k8s {
+
+struct PendingCall {
+  std::string method;
+  std::string path;
+  std::string body;
+  std::string content_type;
+  ApiClient::Callback done;
+  std::uint32_t attempts = 0;
+  Backoff backoff{std::chrono::milliseconds(200), std::chrono::milliseconds(10000)};
+};
+
+namespace {
+
+void after(boost::asio::io_context& io, std::chrono::milliseconds delay, std::function<void()> action) {
+  if (delay.count() <= 0) {
+    boost::asio::post(io, std::move(action));
+    return;
+  }
+  auto timer = std::make_shared<boost::asio::steady_timer>(io, delay);
+  timer->async_wait([timer, action = std::move(action)](const boost::system::error_code& error) {
+    if (!error) action();
+  });
+}
+
+ApiResponse toApiResponse(HttpResponse http) {
+  ApiResponse response;
+  response.status = static_cast<int>(http.status);
+  response.transport_error = std::move(http.transport_error);
+  response.http2 = http.http2;
+  if (!http.body.empty() && response.status >= 400) {
+    if (auto json = parseJson(http.body)) {
+      if (auto status = decodeStatus(json.value())) response.api_status = std::move(status.value());
+    }
+  }
+  response.body = std::move(http.body);
+  return response;
+}
+
+bool retryable(const ApiResponse& response) {
+  return response.status == 0 || response.status == 429 || response.status >= 500;
+}
+
+}  // namespace
+
+std::string ApiResponse::describe() const {
+  if (status == 0) return transport_error.empty() ? "no answer" : transport_error;
+  std::string text = std::to_string(status);
+  if (api_status) {
+    if (!api_status->reason.empty()) text += " " + api_status->reason;
+    if (!api_status->message.empty()) text += ": " + api_status->message;
+  }
+  return text;
+}
+
+std::chrono::milliseconds retryAfter(const std::map<std::string, std::string>& headers) {
+  auto it = headers.find("retry-after");
+  if (it == headers.end()) return std::chrono::milliseconds(0);
+  try {
+    const long seconds = std::stol(it->second);
+    return std::chrono::milliseconds(std::clamp(seconds, 0L, 600L) * 1000);
+  } catch (const std::exception&) {
+    return std::chrono::milliseconds(0);  // an HTTP date: fall back to our own backoff
+  }
+}
+
+ApiClient::ApiClient(boost::asio::io_context& io, ApiClientOptions options)
+    : io_(io),
+      options_(std::move(options)),
+      http_(io, TlsSettings{options_.access.ca_file, options_.access.ca_pem,
+                            options_.access.client_cert_file, options_.access.client_cert_pem,
+                            options_.access.client_key_file, options_.access.client_key_pem},
+            options_.connect_timeout),
+      bucket_(options_.qps, options_.burst, std::chrono::steady_clock::now()),
+      random_(std::random_device{}()) {}
+
+std::string ApiClient::bearerToken() {
+  if (options_.access.token_file.empty()) return options_.access.token;
+  struct stat st {};
+  if (stat(options_.access.token_file.c_str(), &st) != 0) return token_;  // keep the last good one
+  if (st.st_mtim.tv_sec != token_mtime_.tv_sec || st.st_mtim.tv_nsec != token_mtime_.tv_nsec ||
+      st.st_size != token_size_) {
+    std::ifstream in(options_.access.token_file);
+    std::stringstream content;
+    content << in.rdbuf();
+    std::string token = content.str();
+    while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) {
+      token.pop_back();
+    }
+    if (!token.empty()) {
+      token_ = std::move(token);
+      token_mtime_ = st.st_mtim;
+      token_size_ = st.st_size;
+    }
+  }
+  return token_;
+}
+
+HttpRequest ApiClient::makeRequest(const std::string& method, const std::string& path,
+                                   const std::string& body, const std::string& content_type) {
+  HttpRequest request;
+  request.method = method;
+  request.url = options_.access.server + path;
+  request.body = body;
+  request.headers.push_back("Accept: application/json");
+  request.headers.push_back("User-Agent: " + options_.user_agent);
+  if (!content_type.empty()) request.headers.push_back("Content-Type: " + content_type);
+  if (const std::string token = bearerToken(); !token.empty()) {
+    request.headers.push_back("Authorization: Bearer " + token);
+  }
+  return request;
+}
+
+void ApiClient::whenAllowed(std::function<void()> action) {
+  const auto wait = bucket_.take(std::chrono::steady_clock::now());
+  after(io_, wait, std::move(action));
+}
+
+void ApiClient::noteResult(const ApiResponse& response) {
+  if (response.status == 0 || response.status >= 500 || response.status == 401 ||
+      response.status == 403 || response.status == 429) {
+    last_error_ = response.describe();
+  } else {
+    last_error_.clear();
+  }
+}
+
+void ApiClient::call(std::string method, std::string path, std::string body,
+                     std::string content_type, Callback done) {
+  auto pending = std::make_shared<PendingCall>();
+  pending->method = std::move(method);
+  pending->path = std::move(path);
+  pending->body = std::move(body);
+  pending->content_type = std::move(content_type);
+  pending->done = std::move(done);
+  attempt(std::move(pending));
+}
+
+void ApiClient::attempt(std::shared_ptr<PendingCall> pending) {
+  whenAllowed([this, pending] {
+    ++pending->attempts;
+    HttpRequest request = makeRequest(pending->method, pending->path, pending->body, pending->content_type);
+    request.timeout = options_.request_timeout;
+    http_.start(std::move(request), nullptr, [this, pending](HttpResponse http) {
+      const auto retry_after = retryAfter(http.headers);
+      ApiResponse response = toApiResponse(std::move(http));
+      noteResult(response);
+      if (retryable(response) && pending->attempts < options_.max_attempts) {
+        std::uniform_real_distribution<double> unit(0.0, 1.0);
+        auto delay = pending->backoff.next(unit(random_));
+        if (response.status == 429 && retry_after.count() > 0) delay = retry_after;
+        after(io_, delay, [this, pending] { attempt(pending); });
+        return;
+      }
+      pending->done(std::move(response));
+    });
+  });
+}
+
+HttpClient::RequestId ApiClient::stream(std::string path, HttpClient::OnData on_data,
+                                        std::function<void(ApiResponse)> on_done) {
+  // Watches are started at once: holding them back would only delay events; the informer's
+  // backoff already paces restarts.
+  HttpRequest request = makeRequest("GET", path, "", "");
+  request.streaming = true;
+  return http_.start(std::move(request), std::move(on_data),
+                     [this, on_done = std::move(on_done)](HttpResponse http) {
+                       ApiResponse response = toApiResponse(std::move(http));
+                       noteResult(response);
+                       on_done(std::move(response));
+                     });
+}
+
+}  // namespace lbd::k8s

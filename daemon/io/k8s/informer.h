@@ -1,0 +1,182 @@
+#pragma once
+// Runs one ListWatch machine (core/k8s/list_watch.h) against the API server: performs the
+// LIST and WATCH requests it asks for, feeds the answers back, and keeps the cache it fills.
+// The protocol decisions are the machine's; this class only does I/O and timing.
+
+#include <chrono>
+#include <memory>
+#include <random>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <spdlog/logger.h>
+
+#include "core/k8s/informer_cache.h"
+#include "core/k8s/list_watch.h"
+#include "io/k8s/api_client.h"
+
+namespace lbd::k8s {
+
+struct InformerOptions {
+  std::string collection_path;  // e.g. "/api/v1/services", "/apis/coordination.k8s.io/v1/namespaces/lbd-system/leases"
+  std::string selector_query;   // e.g. "labelSelector=app%3Dx" (already URL-encoded), may be empty
+  std::uint32_t page_size = 500;
+  // Watches end server-side after a random time in this range (as client-go does), so
+  // connections are rebalanced and a silently dead stream cannot last forever.
+  std::chrono::seconds min_watch_timeout{300};
+  std::chrono::seconds max_watch_timeout{600};
+};
+
+template <class T>
+class Informer {
+ public:
+  Informer(boost::asio::io_context& io, ApiClient& api, InformerOptions options,
+           std::shared_ptr<spdlog::logger> log)
+      : api_(api),
+        options_(std::move(options)),
+        log_(std::move(log)),
+        machine_(cache_, Backoff(std::chrono::milliseconds(800), std::chrono::seconds(30))),
+        timer_(io),
+        random_(std::random_device{}()) {}
+
+  ~Informer() { stop(); }
+
+  InformerCache<T>& cache() { return cache_; }
+  const InformerCache<T>& cache() const { return cache_; }
+  const ListWatchCounters& counters() const { return machine_.counters(); }
+  /// "listing", "watching" or "waiting" (backing off before the next request).
+  const std::string& state() const { return state_; }
+
+  void start() {
+    running_ = true;
+    execute(machine_.start());
+  }
+
+  void stop() {
+    running_ = false;
+    timer_.cancel();
+    if (watch_id_) api_.cancel(*watch_id_);
+    watch_id_.reset();
+  }
+
+ private:
+  double draw() { return std::uniform_real_distribution<double>(0.0, 1.0)(random_); }
+
+  void execute(ListWatchRequest request) {
+    if (!running_) return;
+    if (request.delay.count() > 0) {
+      state_ = "waiting";
+      timer_.expires_after(request.delay);
+      request.delay = Duration(0);
+      timer_.async_wait([this, request](const boost::system::error_code& error) {
+        if (!error) execute(request);
+      });
+      return;
+    }
+    if (request.kind == ListWatchRequest::Kind::List) {
+      list(request.continue_token);
+    } else {
+      watch(request.resource_version);
+    }
+  }
+
+  std::string query(std::initializer_list<std::string> parts) const {
+    std::string q;
+    auto add = [&](const std::string& part) {
+      if (part.empty()) return;
+      q += q.empty() ? "?" : "&";
+      q += part;
+    };
+    add(options_.selector_query);
+    for (const auto& part : parts) add(part);
+    return q;
+  }
+
+  void list(const std::string& continue_token) {
+    state_ = "listing";
+    const std::string path = options_.collection_path +
+                             query({"limit=" + std::to_string(options_.page_size),
+                                    continue_token.empty() ? "" : "continue=" + continue_token});
+    api_.call("GET", path, "", "", [this](ApiResponse response) {
+      if (!running_) return;
+      if (!response.ok()) {
+        log_->warn("list {} failed: {}", options_.collection_path, response.describe());
+        execute(machine_.onListFailed(response.status, draw()));
+        return;
+      }
+      auto page = decodeListPage(response.body);
+      if (!page) {
+        log_->warn("list {}: malformed answer: {}", options_.collection_path, page.error().message);
+        execute(machine_.onListFailed(0, draw()));
+        return;
+      }
+      auto next = machine_.onListPage(std::move(page.value()));
+      reportMalformed();
+      execute(next);
+    });
+  }
+
+  void watch(const std::string& resource_version) {
+    state_ = "watching";
+    const auto span = options_.max_watch_timeout - options_.min_watch_timeout;
+    const auto timeout = options_.min_watch_timeout +
+                         std::chrono::seconds(static_cast<long>(draw() * static_cast<double>(span.count())));
+    const std::string path =
+        options_.collection_path + query({"watch=true", "allowWatchBookmarks=true",
+                                          "resourceVersion=" + resource_version,
+                                          "timeoutSeconds=" + std::to_string(timeout.count())});
+    splitter_.reset();
+    abandoned_ = false;
+    watch_id_ = api_.stream(
+        path,
+        [this](std::string_view bytes) {
+          if (abandoned_) return;
+          for (const auto& line : splitter_.feed(bytes)) {
+            if (auto relist = machine_.onWatchLine(line)) {
+              // 410 Gone inside the stream: drop it and list again.
+              abandoned_ = true;
+              if (watch_id_) api_.cancel(*watch_id_);
+              watch_id_.reset();
+              reportMalformed();
+              execute(*relist);
+              return;
+            }
+          }
+          reportMalformed();
+        },
+        [this](ApiResponse response) {
+          watch_id_.reset();
+          if (!running_ || abandoned_) return;
+          const bool cut = splitter_.pending() > 0;
+          const bool clean = response.ok() && response.transport_error.empty() && !cut;
+          if (!clean) {
+            log_->warn("watch {} ended: {}{}", options_.collection_path, response.describe(),
+                       cut ? " (stream cut in the middle of an event)" : "");
+          }
+          execute(machine_.onWatchEnded(clean, response.status, draw()));
+        });
+  }
+
+  void reportMalformed() {
+    if (auto message = machine_.takeNewMalformedMessage()) {
+      log_->warn("{}: skipped a malformed object: {} (counted; logged once per kind of problem)",
+                 options_.collection_path, *message);
+    }
+  }
+
+  ApiClient& api_;
+  InformerOptions options_;
+  std::shared_ptr<spdlog::logger> log_;
+  InformerCache<T> cache_;
+  ListWatch<T> machine_;
+  LineSplitter splitter_;
+  boost::asio::steady_timer timer_;
+  std::mt19937_64 random_;
+  std::optional<HttpClient::RequestId> watch_id_;
+  bool running_ = false;
+  bool abandoned_ = false;
+  std::string state_ = "waiting";
+};
+
+}  // namespace lbd::k8s
