@@ -79,7 +79,8 @@ int Daemon::run() {
     return kExitFailure;
   }
   bus_connection_ = std::move(connection.value());
-  manager_bus_ = std::make_unique<bus::ManagerBus>(*bus_connection_, *this, properties());
+  manager_bus_ = std::make_unique<bus::ManagerBus>(*bus_connection_,
+                                                   static_cast<bus::ManagerModel&>(*this), properties());
   try {
     bus_connection_->requestName(bus::kBusName);
   } catch (const sdbus::Error& error) {
