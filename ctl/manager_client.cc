@@ -1,0 +1,132 @@
+#include "manager_client.h"
+
+#include <sdbus-c++/sdbus-c++.h>
+
+#include "dbus/manager_proxy.h"
+#include "exit_codes.h"
+
+namespace lbctl {
+namespace {
+
+constexpr const char* kBusName = "io.lbd1";
+constexpr const char* kObjectPath = "/io/lbd1";
+
+class ManagerProxy final : public sdbus::ProxyInterfaces<io::lbd1::Manager_proxy,
+                                                          sdbus::Properties_proxy> {
+ public:
+  ManagerProxy(sdbus::IConnection& connection)
+      : ProxyInterfaces(connection, kBusName, kObjectPath) {
+    registerProxy();
+  }
+  ~ManagerProxy() { unregisterProxy(); }
+
+ private:
+  // lbctl reads once and exits: change signals are of no interest.
+  void onPropertiesChanged(const std::string&, const std::map<std::string, sdbus::Variant>&,
+                           const std::vector<std::string>&) override {}
+};
+
+CtlError translate(const sdbus::Error& error, const std::string& bus) {
+  const std::string& name = error.getName();
+  if (name == "org.freedesktop.DBus.Error.ServiceUnknown" ||
+      name == "org.freedesktop.DBus.Error.NameHasNoOwner") {
+    return {kExitNotRunning, "lbd is not running (no io.lbd1 on the " +
+                                 (bus == "system" || bus == "session" ? bus + " bus" : "bus at " + bus) + ")"};
+  }
+  if (name == "org.freedesktop.DBus.Error.AccessDenied") {
+    return {kExitAccessDenied, "access denied (only root or members of group \"lbd\" may do this)"};
+  }
+  if (name == "io.lbd1.Error.InvalidConfig") {
+    return {kExitInvalidConfig, "the configuration is invalid, the previous one stays in force:\n" +
+                                    error.getMessage()};
+  }
+  if (name == "org.freedesktop.DBus.Error.NoReply" || name == "org.freedesktop.DBus.Error.Timeout") {
+    return {kExitFailure, "lbd did not answer in time"};
+  }
+  return {kExitFailure, error.getMessage().empty() ? name : error.getMessage()};
+}
+
+template <class T>
+T take(const std::map<std::string, sdbus::Variant>& properties, const char* name) {
+  auto it = properties.find(name);
+  if (it == properties.end() || !it->second.containsValueOfType<T>()) return T{};
+  return it->second.get<T>();
+}
+
+}  // namespace
+
+struct ManagerClient::Impl {
+  std::string bus;
+  std::unique_ptr<sdbus::IConnection> connection;
+  std::unique_ptr<ManagerProxy> proxy;
+};
+
+ManagerClient::ManagerClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ManagerClient::~ManagerClient() = default;
+
+std::variant<std::unique_ptr<ManagerClient>, CtlError> ManagerClient::connect(const std::string& bus) {
+  auto impl = std::make_unique<Impl>();
+  impl->bus = bus;
+  try {
+    if (bus == "system") impl->connection = sdbus::createSystemBusConnection();
+    else if (bus == "session") impl->connection = sdbus::createSessionBusConnection();
+    else impl->connection = sdbus::createSessionBusConnectionWithAddress(bus);
+    impl->proxy = std::make_unique<ManagerProxy>(*impl->connection);
+  } catch (const sdbus::Error& error) {
+    return CtlError{kExitNotRunning, "cannot connect to the " +
+                                         (bus == "system" || bus == "session" ? bus + " bus" : "bus at " + bus) +
+                                         " (" + error.getMessage() + "); lbd is not running"};
+  }
+  return std::unique_ptr<ManagerClient>(new ManagerClient(std::move(impl)));
+}
+
+std::variant<DaemonStatus, CtlError> ManagerClient::status() {
+  try {
+    // GetAll: one call, so every value comes from the same moment.
+    const auto properties = impl_->proxy->GetAll(io::lbd1::Manager_proxy::INTERFACE_NAME);
+    DaemonStatus status;
+    status.version = take<std::string>(properties, "Version");
+    status.node = take<std::string>(properties, "NodeName");
+    status.config_path = take<std::string>(properties, "ConfigPath");
+    status.config_hash = take<std::string>(properties, "ConfigHash");
+    status.config_error = take<std::string>(properties, "ConfigError");
+    status.config_loaded_at_usec = take<std::uint64_t>(properties, "ConfigLoadedAtUSec");
+    status.started_at_usec = take<std::uint64_t>(properties, "StartedAtUSec");
+    status.kubernetes_state = take<std::string>(properties, "KubernetesState");
+    status.kubernetes_server = take<std::string>(properties, "KubernetesServer");
+    return status;
+  } catch (const sdbus::Error& error) {
+    return translate(error, impl_->bus);
+  }
+}
+
+std::variant<std::vector<PoolInfo>, CtlError> ManagerClient::pools() {
+  try {
+    std::vector<PoolInfo> pools;
+    for (const auto& row : impl_->proxy->ListPools()) {
+      PoolInfo pool;
+      pool.name = row.get<0>();
+      pool.mode = row.get<1>();
+      pool.families = row.get<2>();
+      pool.size = row.get<3>();
+      pool.used = row.get<4>();
+      pool.free = row.get<5>();
+      pool.ranges = row.get<6>();
+      pools.push_back(std::move(pool));
+    }
+    return pools;
+  } catch (const sdbus::Error& error) {
+    return translate(error, impl_->bus);
+  }
+}
+
+std::optional<CtlError> ManagerClient::reload() {
+  try {
+    impl_->proxy->Reload();
+    return std::nullopt;
+  } catch (const sdbus::Error& error) {
+    return translate(error, impl_->bus);
+  }
+}
+
+}  // namespace lbctl

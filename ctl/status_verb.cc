@@ -1,0 +1,79 @@
+#include <chrono>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "exit_codes.h"
+#include "format.h"
+#include "manager_client.h"
+#include "verbs.h"
+
+namespace lbctl {
+namespace {
+
+std::uint64_t nowUsec() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+}
+
+std::string kubernetesText(const DaemonStatus& status) {
+  if (status.kubernetes_state == "not-configured") return "not configured";
+  std::string text = status.kubernetes_state;
+  if (!status.kubernetes_server.empty()) text += " (" + status.kubernetes_server + ")";
+  return text;
+}
+
+}  // namespace
+
+int statusVerb(const OutputOptions& options) {
+  auto client = ManagerClient::connect(options.bus);
+  if (auto* error = std::get_if<CtlError>(&client)) return failed("connect to lbd", error->reason, error->exit_code);
+  auto result = std::get<std::unique_ptr<ManagerClient>>(client)->status();
+  if (auto* error = std::get_if<CtlError>(&result)) return failed("get status", error->reason, error->exit_code);
+  const auto& status = std::get<DaemonStatus>(result);
+
+  if (options.json != JsonMode::Off) {
+    const nlohmann::json json{{"version", status.version},
+                              {"node", status.node},
+                              {"config_path", status.config_path},
+                              {"config_hash", status.config_hash},
+                              {"config_error", status.config_error},
+                              {"config_loaded_at_usec", status.config_loaded_at_usec},
+                              {"started_at_usec", status.started_at_usec},
+                              {"kubernetes_state", status.kubernetes_state},
+                              {"kubernetes_server", status.kubernetes_server}};
+    printJson(json.dump(2), json.dump(), options.json);
+    return kExitOk;
+  }
+  const std::uint64_t now = nowUsec();
+  auto field = [](const std::string& label, const std::string& value) {
+    std::cout << std::string(14 - label.size(), ' ') << label << ": " << (value.empty() ? "-" : value)
+              << '\n';
+  };
+  field("Version", status.version);
+  field("Node", status.node);
+  field("Config", status.config_path);
+  field("Config hash", status.config_hash);
+  field("Config loaded", formatTimestamp(status.config_loaded_at_usec, now));
+  if (status.config_error.empty()) {
+    field("Config error", "");
+  } else {
+    // One problem per line, aligned under the first.
+    std::string text;
+    std::size_t start = 0;
+    while (start <= status.config_error.size()) {
+      const auto end = status.config_error.find('\n', start);
+      if (!text.empty()) text += "\n" + std::string(16, ' ');
+      text += status.config_error.substr(start, end == std::string::npos ? std::string::npos : end - start);
+      if (end == std::string::npos) break;
+      start = end + 1;
+    }
+    if (options.colour) text = "\033[31m" + text + "\033[0m";
+    field("Config error", text);
+  }
+  field("Started", formatTimestamp(status.started_at_usec, now));
+  field("Kubernetes", kubernetesText(status));
+  return kExitOk;
+}
+
+}  // namespace lbctl
