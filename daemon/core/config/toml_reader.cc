@@ -191,7 +191,7 @@ void TomlReader::finish() {
   for (const auto& [key, value] : table_) {
     const std::string_view name = key.str();
     if (known_.count(name)) continue;
-    std::string message = "unknown key";
+    std::string message = value.is_table() || value.is_array_of_tables() ? "unknown section" : "unknown key";
     std::size_t best = std::numeric_limits<std::size_t>::max();
     std::string suggestion;
     for (const auto& candidate : known_) {
