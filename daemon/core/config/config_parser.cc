@@ -595,8 +595,9 @@ class ConfigParser {
         if (!problem.empty()) diagnostics_.push_back(Diagnostic{where, refs.path + ".pools", problem});
       }
       for (const auto& [name, where] : refs.peers) {
+        const std::string& wanted = name;  // clang 14 cannot capture structured bindings
         const bool known = std::any_of(config_.bgp_peers.begin(), config_.bgp_peers.end(),
-                                       [&](const BgpPeer& p) { return p.name == name; });
+                                       [&wanted](const BgpPeer& p) { return p.name == wanted; });
         if (!known) {
           diagnostics_.push_back(Diagnostic{where, refs.path + ".peers",
                                             "unknown BGP peer " + quote(name)});
