@@ -10,7 +10,8 @@ int checkConfigVerb(const OutputOptions& /*options*/, const std::string& config_
                     const std::optional<std::string>& pools_dir) {
   auto config = lbd::loadConfig(config_path, pools_dir);
   if (!config) {
-    for (const auto& diagnostic : config.error()) std::cerr << diagnostic.toString() << '\n';
+    for (const auto& diagnostic : config.error())
+      std::cerr << diagnostic.toString() << '\n';
     return kExitInvalidConfig;
   }
   std::cout << config_path << ": configuration is valid (" << config->pools.size()

@@ -83,10 +83,14 @@ std::string formatTimestamp(std::uint64_t usec, std::uint64_t now_usec) {
   if (now_usec >= usec) {
     const std::uint64_t ago = (now_usec - usec) / 1000000;
     std::string relative;
-    if (ago < 60) relative = std::to_string(ago) + "s";
-    else if (ago < 3600) relative = std::to_string(ago / 60) + "min";
-    else if (ago < 86400) relative = std::to_string(ago / 3600) + "h " + std::to_string(ago % 3600 / 60) + "min";
-    else relative = std::to_string(ago / 86400) + "d " + std::to_string(ago % 86400 / 3600) + "h";
+    if (ago < 60)
+      relative = std::to_string(ago) + "s";
+    else if (ago < 3600)
+      relative = std::to_string(ago / 60) + "min";
+    else if (ago < 86400)
+      relative = std::to_string(ago / 3600) + "h " + std::to_string(ago % 3600 / 60) + "min";
+    else
+      relative = std::to_string(ago / 86400) + "d " + std::to_string(ago % 86400 / 3600) + "h";
     text += " (" + relative + " ago)";
   }
   return text;

@@ -31,19 +31,23 @@ int main(int argc, char** argv) {
 
   auto* status = app.add_subcommand("status", "Show the daemon's state");
   auto* pools = app.add_subcommand("pools", "List the address pools with size, used and free");
-  auto* reload = app.add_subcommand("reload", "Make lbd re-read its configuration (root or group lbd)");
-  auto* check = app.add_subcommand("check-config", "Validate configuration files (no daemon needed)");
+  auto* reload =
+      app.add_subcommand("reload", "Make lbd re-read its configuration (root or group lbd)");
+  auto* check =
+      app.add_subcommand("check-config", "Validate configuration files (no daemon needed)");
   std::string config_path = lbd::kDefaultConfigPath;
   std::string pools_dir;
   check->add_option("-c,--config", config_path, "Main configuration file")->capture_default_str();
-  auto* pools_dir_option = check->add_option("--pools-dir", pools_dir, "Directory of extra *.toml files");
+  auto* pools_dir_option =
+      check->add_option("--pools-dir", pools_dir, "Directory of extra *.toml files");
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
     return app.exit(error) == 0 ? kExitOk : kExitUsage;
   }
-  options.json = json.empty() ? JsonMode::Off : (json == "pretty" ? JsonMode::Pretty : JsonMode::Short);
+  options.json =
+      json.empty() ? JsonMode::Off : (json == "pretty" ? JsonMode::Pretty : JsonMode::Short);
   options.legend = !no_legend;
 
   if (status->parsed()) return statusVerb(options);

@@ -11,8 +11,8 @@ namespace {
 constexpr const char* kBusName = "io.lbd1";
 constexpr const char* kObjectPath = "/io/lbd1";
 
-class ManagerProxy final : public sdbus::ProxyInterfaces<io::lbd1::Manager_proxy,
-                                                          sdbus::Properties_proxy> {
+class ManagerProxy final
+    : public sdbus::ProxyInterfaces<io::lbd1::Manager_proxy, sdbus::Properties_proxy> {
  public:
   ManagerProxy(sdbus::IConnection& connection)
       : ProxyInterfaces(connection, kBusName, kObjectPath) {
@@ -30,8 +30,9 @@ CtlError translate(const sdbus::Error& error, const std::string& bus) {
   const std::string& name = error.getName();
   if (name == "org.freedesktop.DBus.Error.ServiceUnknown" ||
       name == "org.freedesktop.DBus.Error.NameHasNoOwner") {
-    return {kExitNotRunning, "lbd is not running (no io.lbd1 on the " +
-                                 (bus == "system" || bus == "session" ? bus + " bus" : "bus at " + bus) + ")"};
+    return {kExitNotRunning,
+            "lbd is not running (no io.lbd1 on the " +
+                (bus == "system" || bus == "session" ? bus + " bus" : "bus at " + bus) + ")"};
   }
   if (name == "org.freedesktop.DBus.Error.AccessDenied") {
     return {kExitAccessDenied, "access denied (only root or members of group \"lbd\" may do this)"};
@@ -40,7 +41,8 @@ CtlError translate(const sdbus::Error& error, const std::string& bus) {
     return {kExitInvalidConfig, "the configuration is invalid, the previous one stays in force:\n" +
                                     error.getMessage()};
   }
-  if (name == "org.freedesktop.DBus.Error.NoReply" || name == "org.freedesktop.DBus.Error.Timeout") {
+  if (name == "org.freedesktop.DBus.Error.NoReply" ||
+      name == "org.freedesktop.DBus.Error.Timeout") {
     return {kExitFailure, "lbd did not answer in time"};
   }
   return {kExitFailure, error.getMessage().empty() ? name : error.getMessage()};
@@ -64,18 +66,23 @@ struct ManagerClient::Impl {
 ManagerClient::ManagerClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 ManagerClient::~ManagerClient() = default;
 
-std::variant<std::unique_ptr<ManagerClient>, CtlError> ManagerClient::connect(const std::string& bus) {
+std::variant<std::unique_ptr<ManagerClient>, CtlError> ManagerClient::connect(
+    const std::string& bus) {
   auto impl = std::make_unique<Impl>();
   impl->bus = bus;
   try {
-    if (bus == "system") impl->connection = sdbus::createSystemBusConnection();
-    else if (bus == "session") impl->connection = sdbus::createSessionBusConnection();
-    else impl->connection = sdbus::createSessionBusConnectionWithAddress(bus);
+    if (bus == "system")
+      impl->connection = sdbus::createSystemBusConnection();
+    else if (bus == "session")
+      impl->connection = sdbus::createSessionBusConnection();
+    else
+      impl->connection = sdbus::createSessionBusConnectionWithAddress(bus);
     impl->proxy = std::make_unique<ManagerProxy>(*impl->connection);
   } catch (const sdbus::Error& error) {
-    return CtlError{kExitNotRunning, "cannot connect to the " +
-                                         (bus == "system" || bus == "session" ? bus + " bus" : "bus at " + bus) +
-                                         " (" + error.getMessage() + "); lbd is not running"};
+    return CtlError{kExitNotRunning,
+                    "cannot connect to the " +
+                        (bus == "system" || bus == "session" ? bus + " bus" : "bus at " + bus) +
+                        " (" + error.getMessage() + "); lbd is not running"};
   }
   return std::unique_ptr<ManagerClient>(new ManagerClient(std::move(impl)));
 }

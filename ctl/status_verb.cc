@@ -27,9 +27,11 @@ std::string kubernetesText(const DaemonStatus& status) {
 
 int statusVerb(const OutputOptions& options) {
   auto client = ManagerClient::connect(options.bus);
-  if (auto* error = std::get_if<CtlError>(&client)) return failed("connect to lbd", error->reason, error->exit_code);
+  if (auto* error = std::get_if<CtlError>(&client))
+    return failed("connect to lbd", error->reason, error->exit_code);
   auto result = std::get<std::unique_ptr<ManagerClient>>(client)->status();
-  if (auto* error = std::get_if<CtlError>(&result)) return failed("get status", error->reason, error->exit_code);
+  if (auto* error = std::get_if<CtlError>(&result))
+    return failed("get status", error->reason, error->exit_code);
   const auto& status = std::get<DaemonStatus>(result);
 
   if (options.json != JsonMode::Off) {
@@ -47,8 +49,8 @@ int statusVerb(const OutputOptions& options) {
   }
   const std::uint64_t now = nowUsec();
   auto field = [](const std::string& label, const std::string& value) {
-    std::cout << std::string(14 - label.size(), ' ') << label << ": " << (value.empty() ? "-" : value)
-              << '\n';
+    std::cout << std::string(14 - label.size(), ' ') << label << ": "
+              << (value.empty() ? "-" : value) << '\n';
   };
   field("Version", status.version);
   field("Node", status.node);
@@ -64,7 +66,8 @@ int statusVerb(const OutputOptions& options) {
     while (start <= status.config_error.size()) {
       const auto end = status.config_error.find('\n', start);
       if (!text.empty()) text += "\n" + std::string(16, ' ');
-      text += status.config_error.substr(start, end == std::string::npos ? std::string::npos : end - start);
+      text += status.config_error.substr(
+          start, end == std::string::npos ? std::string::npos : end - start);
       if (end == std::string::npos) break;
       start = end + 1;
     }

@@ -18,7 +18,8 @@ std::string Table::render(bool header, bool colour) const {
   std::vector<std::size_t> widths(columns_.size(), 0);
   for (std::size_t c = 0; c < columns_.size(); ++c) {
     if (header) widths[c] = columns_[c].header.size();
-    for (const auto& row : rows_) widths[c] = std::max(widths[c], row[c].size());
+    for (const auto& row : rows_)
+      widths[c] = std::max(widths[c], row[c].size());
   }
   auto line = [&](const std::vector<std::string>& cells) {
     std::string out;
@@ -34,18 +35,21 @@ std::string Table::render(bool header, bool colour) const {
       }
       if (!last) out += ' ';
     }
-    while (!out.empty() && out.back() == ' ') out.pop_back();
+    while (!out.empty() && out.back() == ' ')
+      out.pop_back();
     return out + "\n";
   };
   std::string out;
   if (header) {
     std::vector<std::string> titles;
-    for (const auto& column : columns_) titles.push_back(column.header);
+    for (const auto& column : columns_)
+      titles.push_back(column.header);
     const std::string text = line(titles);
     // Bold header on terminals, as networkctl does.
     out += colour ? "\033[1m" + text.substr(0, text.size() - 1) + "\033[0m\n" : text;
   }
-  for (const auto& row : rows_) out += line(row);
+  for (const auto& row : rows_)
+    out += line(row);
   return out;
 }
 

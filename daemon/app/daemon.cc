@@ -3,10 +3,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <sdbus-c++/Error.h>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
-#include <sdbus-c++/Error.h>
 
 #include "app/exit_codes.h"
 #include "app/logging.h"
@@ -47,7 +47,8 @@ std::string countNoun(std::size_t count, const char* singular, const char* plura
 int checkConfig(const DaemonOptions& options) {
   auto config = lbd::loadConfig(options.config_path, options.pools_dir);
   if (!config) {
-    for (const auto& diagnostic : config.error()) std::cerr << diagnostic.toString() << '\n';
+    for (const auto& diagnostic : config.error())
+      std::cerr << diagnostic.toString() << '\n';
     return kExitInvalidConfig;
   }
   std::cout << options.config_path << ": configuration is valid ("
@@ -79,8 +80,8 @@ int Daemon::run() {
     return kExitFailure;
   }
   bus_connection_ = std::move(connection.value());
-  manager_bus_ = std::make_unique<bus::ManagerBus>(*bus_connection_,
-                                                   static_cast<bus::ManagerModel&>(*this), properties());
+  manager_bus_ = std::make_unique<bus::ManagerBus>(
+      *bus_connection_, static_cast<bus::ManagerModel&>(*this), properties());
   try {
     bus_connection_->requestName(bus::kBusName);
   } catch (const sdbus::Error& error) {
@@ -128,8 +129,7 @@ Result<void, std::string> Daemon::reloadConfig() {
   auto loaded = loadConfig();
   if (!loaded) {
     logDiagnostics(loaded.error());
-    log_->error("reload failed: keeping the configuration in force ({})",
-                old_hash.substr(0, 12));
+    log_->error("reload failed: keeping the configuration in force ({})", old_hash.substr(0, 12));
   } else if (config_->hash == old_hash) {
     log_->info("configuration reloaded: unchanged");
   } else {

@@ -6,9 +6,9 @@
 #include <memory>
 #include <string>
 
+#include <spdlog/logger.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <spdlog/logger.h>
 
 #include "app/daemon_options.h"
 #include "core/config/config.h"
@@ -52,7 +52,7 @@ class Daemon final : private bus::ManagerModel {
 
   std::shared_ptr<const Config> config_;  // swapped whole, never edited in place
   std::string node_name_;
-  std::string config_error_;              // diagnostics of the last failed (re)load
+  std::string config_error_;  // diagnostics of the last failed (re)load
   std::uint64_t config_loaded_at_usec_ = 0;
   std::uint64_t started_at_usec_ = 0;
 

@@ -17,8 +17,8 @@ std::variant<DaemonOptions, int> parseDaemonOptions(int argc, char** argv) {
   app.add_option("-c,--config", options.config_path, "Main configuration file")
       ->capture_default_str();
   std::string pools_dir;
-  auto* pools_dir_option =
-      app.add_option("--pools-dir", pools_dir, "Directory of extra *.toml files [<config dir>/pools.d]");
+  auto* pools_dir_option = app.add_option("--pools-dir", pools_dir,
+                                          "Directory of extra *.toml files [<config dir>/pools.d]");
   std::string check_path;
   auto* check_option =
       app.add_option("--check-config", check_path,

@@ -15,7 +15,7 @@ struct DaemonOptions {
   bool check_config = false;             // validate, report, exit
   std::string bus = "system";            // "system", "session" or a D-Bus address
   LogTarget log_target = LogTarget::Auto;
-  std::string log_level = "info";        // spdlog level name
+  std::string log_level = "info";  // spdlog level name
 };
 
 /// Parses argv. Returns the options, or the exit code to leave with right away (after --help,

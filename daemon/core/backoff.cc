@@ -12,8 +12,8 @@ Duration Backoff::next(double unit_random) {
   ++failures_;
   // Computed in double and clamped before converting back: factor^failures overflows any
   // integer type after a long outage.
-  const double grown = static_cast<double>(initial_.count()) *
-                       std::pow(factor_, static_cast<double>(failures_ - 1));
+  const double grown =
+      static_cast<double>(initial_.count()) * std::pow(factor_, static_cast<double>(failures_ - 1));
   const double ceiling = std::min(grown, static_cast<double>(maximum_.count()));
   const double draw = std::clamp(unit_random, 0.0, 1.0);
   return Duration(static_cast<Duration::rep>(ceiling / 2.0 + draw * ceiling / 2.0));

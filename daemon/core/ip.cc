@@ -12,7 +12,9 @@ uint128 familyMax(IpFamily family) {
   return family == IpFamily::V4 ? uint128{0xFFFFFFFFu} : kAllOnes128;
 }
 
-std::string quoted(std::string_view text) { return "\"" + std::string(text) + "\""; }
+std::string quoted(std::string_view text) {
+  return "\"" + std::string(text) + "\"";
+}
 
 Result<std::uint32_t> parseV4(std::string_view text, std::string_view whole) {
   std::uint32_t value = 0;
@@ -20,11 +22,13 @@ Result<std::uint32_t> parseV4(std::string_view text, std::string_view whole) {
   std::size_t pos = 0;
   while (true) {
     const std::size_t dot = text.find('.', pos);
-    const std::string_view part = text.substr(pos, dot == std::string_view::npos ? text.npos : dot - pos);
+    const std::string_view part =
+        text.substr(pos, dot == std::string_view::npos ? text.npos : dot - pos);
     ++octets;
     if (octets > 4) return fail(quoted(whole) + " is not a valid IP address: more than 4 octets");
     if (part.empty()) {
-      return fail(quoted(whole) + " is not a valid IP address: octet " + std::to_string(octets) + " is empty");
+      return fail(quoted(whole) + " is not a valid IP address: octet " + std::to_string(octets) +
+                  " is empty");
     }
     if (part.size() > 1 && part.front() == '0') {
       return fail(quoted(whole) + " is not a valid IP address: octet " + std::to_string(octets) +
@@ -58,8 +62,8 @@ Result<std::array<std::uint8_t, 16>> parseV6(std::string_view text, std::string_
     return fail(quoted(whole) + " is not a valid IP address: " + why);
   };
   std::array<std::uint16_t, 8> groups{};
-  int count = 0;           // groups written
-  int compress_at = -1;    // index in groups where "::" stands
+  int count = 0;         // groups written
+  int compress_at = -1;  // index in groups where "::" stands
   std::size_t pos = 0;
   if (text.substr(0, 2) == "::") {
     compress_at = 0;
@@ -70,7 +74,8 @@ Result<std::array<std::uint8_t, 16>> parseV6(std::string_view text, std::string_
   }
   while (pos <= text.size()) {
     const std::size_t colon = text.find(':', pos);
-    const std::string_view part = text.substr(pos, colon == std::string_view::npos ? text.npos : colon - pos);
+    const std::string_view part =
+        text.substr(pos, colon == std::string_view::npos ? text.npos : colon - pos);
     if (part.empty()) return bad("an empty group");
     if (part.find('.') != std::string_view::npos) {
       // Embedded IPv4 (RFC 4291 2.2 form 3): only as the last 32 bits.
@@ -86,10 +91,14 @@ Result<std::array<std::uint8_t, 16>> parseV6(std::string_view text, std::string_
     unsigned value = 0;
     for (char c : part) {
       int digit;
-      if (c >= '0' && c <= '9') digit = c - '0';
-      else if (c >= 'a' && c <= 'f') digit = c - 'a' + 10;
-      else if (c >= 'A' && c <= 'F') digit = c - 'A' + 10;
-      else return bad("unexpected character '" + std::string(1, c) + "'");
+      if (c >= '0' && c <= '9')
+        digit = c - '0';
+      else if (c >= 'a' && c <= 'f')
+        digit = c - 'a' + 10;
+      else if (c >= 'A' && c <= 'F')
+        digit = c - 'A' + 10;
+      else
+        return bad("unexpected character '" + std::string(1, c) + "'");
       value = value * 16 + static_cast<unsigned>(digit);
     }
     if (count >= 8) return bad("more than 8 groups");
@@ -143,13 +152,18 @@ uint128 hostMask(IpFamily family, unsigned length) {
 
 }  // namespace
 
-std::string_view toString(IpFamily family) { return family == IpFamily::V4 ? "ipv4" : "ipv6"; }
+std::string_view toString(IpFamily family) {
+  return family == IpFamily::V4 ? "ipv4" : "ipv6";
+}
 
-IpAddress IpAddress::v4(std::uint32_t host_order) { return IpAddress(IpFamily::V4, host_order); }
+IpAddress IpAddress::v4(std::uint32_t host_order) {
+  return IpAddress(IpFamily::V4, host_order);
+}
 
 IpAddress IpAddress::v6(const std::array<std::uint8_t, 16>& network_order) {
   uint128 value = 0;
-  for (auto byte : network_order) value = (value << 8) | byte;
+  for (auto byte : network_order)
+    value = (value << 8) | byte;
   return IpAddress(IpFamily::V6, value);
 }
 
@@ -167,7 +181,8 @@ Result<IpAddress> IpAddress::parse(std::string_view text) {
   }
   if (text.find(':') != std::string_view::npos) {
     if (text.find('%') != std::string_view::npos) {
-      return fail(quoted(text) + " is not a valid IP address: zone indexes (\"%...\") are not allowed");
+      return fail(quoted(text) +
+                  " is not a valid IP address: zone indexes (\"%...\") are not allowed");
     }
     auto bytes = parseV6(text, text);
     if (!bytes) return Unexpected{bytes.error()};
@@ -210,7 +225,8 @@ std::string IpAddress::toString() const {
       continue;
     }
     int j = i;
-    while (j < 8 && groups[j] == 0) ++j;
+    while (j < 8 && groups[j] == 0)
+      ++j;
     if (j - i > best_length && j - i >= 2) {
       best_start = i;
       best_length = j - i;
@@ -290,7 +306,8 @@ AddressCount AddressCount::operator-(const AddressCount& other) const {
 }
 
 std::strong_ordering AddressCount::operator<=>(const AddressCount& other) const {
-  if (full_ != other.full_) return full_ ? std::strong_ordering::greater : std::strong_ordering::less;
+  if (full_ != other.full_)
+    return full_ ? std::strong_ordering::greater : std::strong_ordering::less;
   return low_ <=> other.low_;
 }
 
@@ -298,7 +315,8 @@ std::strong_ordering AddressCount::operator<=>(const AddressCount& other) const 
 
 Result<IpPrefix> IpPrefix::parse(std::string_view text) {
   const auto slash = text.find('/');
-  if (slash == std::string_view::npos) return fail(quoted(text) + " is not a prefix: no \"/LENGTH\"");
+  if (slash == std::string_view::npos)
+    return fail(quoted(text) + " is not a prefix: no \"/LENGTH\"");
   auto address = IpAddress::parse(text.substr(0, slash));
   if (!address) return Unexpected{address.error()};
   const std::string_view length_text = text.substr(slash + 1);
@@ -325,8 +343,8 @@ Result<IpPrefix> IpPrefix::parse(std::string_view text) {
 IpPrefix IpPrefix::containing(const IpAddress& address, unsigned length) {
   IpPrefix prefix;
   prefix.length_ = std::min(length, address.bits());
-  prefix.network_ = IpAddress::fromInteger(address.family(),
-                                           address.toInteger() & ~hostMask(address.family(), prefix.length_));
+  prefix.network_ = IpAddress::fromInteger(
+      address.family(), address.toInteger() & ~hostMask(address.family(), prefix.length_));
   return prefix;
 }
 
@@ -344,7 +362,9 @@ bool IpPrefix::contains(const IpAddress& address) const {
   return address.family() == family() && address >= first() && address <= last();
 }
 
-std::string IpPrefix::toString() const { return network_.toString() + "/" + std::to_string(length_); }
+std::string IpPrefix::toString() const {
+  return network_.toString() + "/" + std::to_string(length_);
+}
 
 // --- IpRange --------------------------------------------------------------------------------
 
@@ -361,8 +381,10 @@ Result<IpRange> IpRange::create(const IpAddress& first, const IpAddress& last) {
 
 Result<IpRange> IpRange::parse(std::string_view text) {
   auto trim = [](std::string_view s) {
-    while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-    while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+    while (!s.empty() && s.front() == ' ')
+      s.remove_prefix(1);
+    while (!s.empty() && s.back() == ' ')
+      s.remove_suffix(1);
     return s;
   };
   text = trim(text);
@@ -408,7 +430,8 @@ std::string IpRange::toString() const {
   // A prefix: the span is 2^k - 1 and the first address is aligned to it.
   if ((span & (span + 1)) == 0 && (first_.toInteger() & span) == 0) {
     unsigned host_bits = 0;
-    for (uint128 s = span; s != 0; s >>= 1) ++host_bits;
+    for (uint128 s = span; s != 0; s >>= 1)
+      ++host_bits;
     return IpPrefix::containing(first_, first_.bits() - host_bits).toString();
   }
   return first_.toString() + "-" + last_.toString();
@@ -463,7 +486,8 @@ void IpRangeSet::remove(const IpRange& range) {
 
 AddressCount IpRangeSet::size() const {
   AddressCount total;
-  for (const auto& range : ranges_) total = total + range.size();
+  for (const auto& range : ranges_)
+    total = total + range.size();
   return total;
 }
 
@@ -534,7 +558,11 @@ bool IpRangeSet::Iterator::operator==(const Iterator& other) const {
   return index_ == other.index_ && current_ == other.current_;
 }
 
-IpRangeSet::Iterator IpRangeSet::begin() const { return Iterator(&ranges_, 0); }
-IpRangeSet::Iterator IpRangeSet::end() const { return Iterator(&ranges_, ranges_.size()); }
+IpRangeSet::Iterator IpRangeSet::begin() const {
+  return Iterator(&ranges_, 0);
+}
+IpRangeSet::Iterator IpRangeSet::end() const {
+  return Iterator(&ranges_, ranges_.size());
+}
 
 }  // namespace lbd

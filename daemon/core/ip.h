@@ -66,7 +66,11 @@ class AddressCount {
  public:
   AddressCount() = default;
   AddressCount(uint128 value) : low_(value) {}  // NOLINT: implicit on purpose
-  static AddressCount twoToThe128() { AddressCount c; c.full_ = true; return c; }
+  static AddressCount twoToThe128() {
+    AddressCount c;
+    c.full_ = true;
+    return c;
+  }
 
   bool isZero() const { return !full_ && low_ == 0; }
   /// The value, if it fits in uint128 (everything but 2^128).
@@ -122,7 +126,9 @@ class IpRange {
   /// Fails when the families differ or first > last.
   static Result<IpRange> create(const IpAddress& first, const IpAddress& last);
   static IpRange single(const IpAddress& address) { return IpRange(address, address); }
-  static IpRange fromPrefix(const IpPrefix& prefix) { return IpRange(prefix.first(), prefix.last()); }
+  static IpRange fromPrefix(const IpPrefix& prefix) {
+    return IpRange(prefix.first(), prefix.last());
+  }
   /// Accepts "A-B" (spaces around '-' allowed), "A/LEN" or a single address "A".
   static Result<IpRange> parse(std::string_view text);
 
@@ -176,7 +182,11 @@ class IpRangeSet {
     const IpAddress& operator*() const { return current_; }
     const IpAddress* operator->() const { return &current_; }
     Iterator& operator++();
-    Iterator operator++(int) { Iterator copy = *this; ++*this; return copy; }
+    Iterator operator++(int) {
+      Iterator copy = *this;
+      ++*this;
+      return copy;
+    }
     bool operator==(const Iterator& other) const;
 
    private:

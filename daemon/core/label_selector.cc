@@ -6,7 +6,9 @@
 namespace lbd {
 namespace {
 
-bool alnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
+bool alnum(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0;
+}
 
 // [A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?, at most 63 characters.
 bool isQualifiedNamePart(std::string_view text) {
@@ -22,7 +24,8 @@ bool isDnsSubdomain(std::string_view text) {
   while (start <= text.size()) {
     const std::size_t dot = text.find('.', start);
     const std::string_view label = text.substr(start, dot == text.npos ? text.npos : dot - start);
-    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-')
+      return false;
     for (char c : label) {
       if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
     }
@@ -39,8 +42,8 @@ Result<void> checkKey(std::string_view key) {
     const std::string_view prefix = key.substr(0, slash);
     name = key.substr(slash + 1);
     if (!isDnsSubdomain(prefix)) {
-      return fail("invalid label key \"" + std::string(key) + "\": prefix \"" + std::string(prefix) +
-                  "\" is not a DNS subdomain");
+      return fail("invalid label key \"" + std::string(key) + "\": prefix \"" +
+                  std::string(prefix) + "\" is not a DNS subdomain");
     }
   }
   if (!isQualifiedNamePart(name)) {
@@ -86,14 +89,16 @@ class SelectorParser {
   }
 
   void skipSpaces() {
-    while (pos_ < text_.size() && text_[pos_] == ' ') ++pos_;
+    while (pos_ < text_.size() && text_[pos_] == ' ')
+      ++pos_;
   }
 
   static bool wordChar(char c) { return alnum(c) || c == '-' || c == '_' || c == '.' || c == '/'; }
 
   std::string_view word() {
     const std::size_t start = pos_;
-    while (pos_ < text_.size() && wordChar(text_[pos_])) ++pos_;
+    while (pos_ < text_.size() && wordChar(text_[pos_]))
+      ++pos_;
     return text_.substr(start, pos_ - start);
   }
 
@@ -136,7 +141,8 @@ class SelectorParser {
       } else if (keyword == "notin") {
         requirement.op = Op::NotIn;
       } else {
-        return error("expected '=', '==', '!=', 'in' or 'notin' after \"" + std::string(key) + "\"");
+        return error("expected '=', '==', '!=', 'in' or 'notin' after \"" + std::string(key) +
+                     "\"");
       }
       return parseSet(std::move(requirement));
     }
@@ -194,7 +200,8 @@ bool LabelSelector::matches(const Labels& labels) const {
     const auto it = labels.find(requirement.key);
     const bool present = it != labels.end();
     const auto& values = requirement.values;
-    const bool listed = present && std::find(values.begin(), values.end(), it->second) != values.end();
+    const bool listed =
+        present && std::find(values.begin(), values.end(), it->second) != values.end();
     switch (requirement.op) {
       case Operator::Equals:
       case Operator::In:

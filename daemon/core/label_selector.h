@@ -28,7 +28,8 @@ class LabelSelector {
   /// Matches everything.
   LabelSelector() = default;
   /// Parses the kubectl text form; keys and values are validated as Kubernetes does
-  /// (qualified names; values of <= 63 characters of [A-Za-z0-9._-] starting and ending alphanumeric).
+  /// (qualified names; values of <= 63 characters of [A-Za-z0-9._-] starting and ending
+  /// alphanumeric).
   static Result<LabelSelector> parse(std::string_view text);
 
   bool empty() const { return requirements_.empty(); }

@@ -27,7 +27,9 @@ template <class E>
 Unexpected(E) -> Unexpected<E>;
 
 /// Shorthand for `return fail("...")` in functions returning Result<T> (E = Error).
-inline Unexpected<Error> fail(std::string message) { return {Error{std::move(message)}}; }
+inline Unexpected<Error> fail(std::string message) {
+  return {Error{std::move(message)}};
+}
 
 template <class T, class E = Error>
 class [[nodiscard]] Result {
@@ -38,23 +40,41 @@ class [[nodiscard]] Result {
   Result(const T& value) : state_(std::in_place_index<0>, value) {}
   Result(T&& value) : state_(std::in_place_index<0>, std::move(value)) {}
   template <class G>
-    requires std::is_constructible_v<E, G>
-  Result(Unexpected<G> unexpected) : state_(std::in_place_index<1>, std::move(unexpected.error)) {}
+  requires std::is_constructible_v<E, G> Result(Unexpected<G> unexpected)
+      : state_(std::in_place_index<1>, std::move(unexpected.error)) {}
 
   bool ok() const { return state_.index() == 0; }
   explicit operator bool() const { return ok(); }
 
-  T& value() & { assert(ok()); return std::get<0>(state_); }
-  const T& value() const& { assert(ok()); return std::get<0>(state_); }
-  T&& value() && { assert(ok()); return std::get<0>(std::move(state_)); }
+  T& value() & {
+    assert(ok());
+    return std::get<0>(state_);
+  }
+  const T& value() const& {
+    assert(ok());
+    return std::get<0>(state_);
+  }
+  T&& value() && {
+    assert(ok());
+    return std::get<0>(std::move(state_));
+  }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
 
-  E& error() & { assert(!ok()); return std::get<1>(state_); }
-  const E& error() const& { assert(!ok()); return std::get<1>(state_); }
-  E&& error() && { assert(!ok()); return std::get<1>(std::move(state_)); }
+  E& error() & {
+    assert(!ok());
+    return std::get<1>(state_);
+  }
+  const E& error() const& {
+    assert(!ok());
+    return std::get<1>(state_);
+  }
+  E&& error() && {
+    assert(!ok());
+    return std::get<1>(std::move(state_));
+  }
 
   template <class U>
   T value_or(U&& fallback) const& {
@@ -70,13 +90,19 @@ class [[nodiscard]] Result<void, E> {
  public:
   Result() = default;
   template <class G>
-    requires std::is_constructible_v<E, G>
-  Result(Unexpected<G> unexpected) : error_(std::move(unexpected.error)), ok_(false) {}
+  requires std::is_constructible_v<E, G> Result(Unexpected<G> unexpected)
+      : error_(std::move(unexpected.error)), ok_(false) {}
 
   bool ok() const { return ok_; }
   explicit operator bool() const { return ok_; }
-  const E& error() const& { assert(!ok_); return error_; }
-  E&& error() && { assert(!ok_); return std::move(error_); }
+  const E& error() const& {
+    assert(!ok_);
+    return error_;
+  }
+  E&& error() && {
+    assert(!ok_);
+    return std::move(error_);
+  }
 
  private:
   E error_{};

@@ -9,16 +9,17 @@ using namespace std::chrono_literals;
 
 TEST(Backoff, GrowsByFactorWithJitterInUpperHalf) {
   Backoff backoff(100ms, 10s);
-  EXPECT_EQ(backoff.next(0.0), 50ms);   // ceiling 100ms, lowest draw -> half
+  EXPECT_EQ(backoff.next(0.0), 50ms);        // ceiling 100ms, lowest draw -> half
   EXPECT_EQ(backoff.next(0.999999), 199ms);  // ceiling 200ms, highest draw (just below 1)
-  EXPECT_EQ(backoff.next(0.5), 300ms);  // ceiling 400ms: 200 + 0.5 * 200
+  EXPECT_EQ(backoff.next(0.5), 300ms);       // ceiling 400ms: 200 + 0.5 * 200
   EXPECT_EQ(backoff.failures(), 3u);
 }
 
 TEST(Backoff, CapsAtMaximumEvenAfterManyFailures) {
   Backoff backoff(100ms, 5s);
   Duration last{};
-  for (int i = 0; i < 10000; ++i) last = backoff.next(1.0);
+  for (int i = 0; i < 10000; ++i)
+    last = backoff.next(1.0);
   EXPECT_EQ(last, 5s);
 }
 

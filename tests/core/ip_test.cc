@@ -29,9 +29,9 @@ TEST(IpAddress, ParsesAndPrintsCanonically) {
       {"::1", "::1"},
       {"2001:DB8::1", "2001:db8::1"},
       {"2001:0db8:0000:0000:0000:0000:0000:0001", "2001:db8::1"},
-      {"2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"},  // tie: first run wins
+      {"2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"},     // tie: first run wins
       {"2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1"},  // one zero group is not compressed
-      {"2001:0:0:1:0:0:0:1", "2001:0:0:1::1"},  // longest run wins
+      {"2001:0:0:1:0:0:0:1", "2001:0:0:1::1"},           // longest run wins
       {"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"},
       {"::ffff:192.0.2.1", "::ffff:192.0.2.1"},
       {"::ffff:c000:201", "::ffff:192.0.2.1"},
@@ -58,16 +58,20 @@ TEST(IpAddress, RejectsWithSpecificMessages) {
       {"1.2.3.x", "\"1.2.3.x\" is not a valid IP address: octet 4 is not a decimal number"},
       {" 1.2.3.4", "\" 1.2.3.4\" is not a valid IP address: unexpected character ' '"},
       {"[::1]", "\"[::1]\" is not a valid IP address: unexpected character '['"},
-      {"fe80::1%eth0", "\"fe80::1%eth0\" is not a valid IP address: zone indexes (\"%...\") are not allowed"},
+      {"fe80::1%eth0",
+       "\"fe80::1%eth0\" is not a valid IP address: zone indexes (\"%...\") are not allowed"},
       {"1::2::3", "\"1::2::3\" is not a valid IP address: more than one \"::\""},
-      {"12345::", "\"12345::\" is not a valid IP address: group \"12345\" has more than 4 hex digits"},
+      {"12345::",
+       "\"12345::\" is not a valid IP address: group \"12345\" has more than 4 hex digits"},
       {"1:2:3:4:5:6:7", "\"1:2:3:4:5:6:7\" is not a valid IP address: 7 groups instead of 8"},
       {"1:2:3:4:5:6:7:8:9", "\"1:2:3:4:5:6:7:8:9\" is not a valid IP address: more than 8 groups"},
-      {"1:2:3:4::5:6:7:8", "\"1:2:3:4::5:6:7:8\" is not a valid IP address: \"::\" must stand for at least one group"},
+      {"1:2:3:4::5:6:7:8",
+       "\"1:2:3:4::5:6:7:8\" is not a valid IP address: \"::\" must stand for at least one group"},
       {":1::", "\":1::\" is not a valid IP address: it starts with a single ':'"},
       {"1::2:", "\"1::2:\" is not a valid IP address: it ends with a single ':'"},
       {"::g", "\"::g\" is not a valid IP address: unexpected character 'g'"},
-      {"1.2.3.4::", "\"1.2.3.4::\" is not a valid IP address: an embedded IPv4 address must come last"},
+      {"1.2.3.4::",
+       "\"1.2.3.4::\" is not a valid IP address: an embedded IPv4 address must come last"},
   };
   for (const auto& [input, message] : cases) {
     auto parsed = IpAddress::parse(input);
@@ -178,13 +182,15 @@ TEST(IpRangeSet, IteratesAcrossBoundariesWithoutWrapping) {
   set.add(range("255.255.255.254-255.255.255.255"));
   set.add(range("192.0.2.254-192.0.3.1"));
   std::vector<std::string> seen;
-  for (const auto& address : set) seen.push_back(address.toString());
+  for (const auto& address : set)
+    seen.push_back(address.toString());
   EXPECT_EQ(seen, (std::vector<std::string>{"192.0.2.254", "192.0.2.255", "192.0.3.0", "192.0.3.1",
                                             "255.255.255.254", "255.255.255.255"}));
   IpRangeSet big;
   big.add(range("2001:db8::/64"));
   auto it = big.begin();
-  for (int i = 0; i < 70000; ++i) ++it;
+  for (int i = 0; i < 70000; ++i)
+    ++it;
   EXPECT_EQ(it->toString(), "2001:db8::1:1170");
   EXPECT_EQ(IpRangeSet().begin(), IpRangeSet().end());
 }
@@ -199,10 +205,12 @@ TEST(IpRangeSet, RandomisedAgainstBruteForce) {
       auto r = IpRange::create(IpAddress::v4(a), IpAddress::v4(b)).value();
       if (random() % 4 == 0) {
         set.remove(r);
-        for (auto x = a; x <= b; ++x) truth.erase(x);
+        for (auto x = a; x <= b; ++x)
+          truth.erase(x);
       } else {
         set.add(r);
-        for (auto x = a; x <= b; ++x) truth.insert(x);
+        for (auto x = a; x <= b; ++x)
+          truth.insert(x);
       }
     }
     EXPECT_EQ(set.size(), AddressCount(truth.size()));
@@ -210,7 +218,8 @@ TEST(IpRangeSet, RandomisedAgainstBruteForce) {
       EXPECT_EQ(set.contains(IpAddress::v4(x)), truth.count(x) == 1) << x;
     }
     std::vector<std::uint32_t> iterated;
-    for (const auto& address : set) iterated.push_back(static_cast<std::uint32_t>(address.toInteger()));
+    for (const auto& address : set)
+      iterated.push_back(static_cast<std::uint32_t>(address.toInteger()));
     EXPECT_EQ(iterated, std::vector<std::uint32_t>(truth.begin(), truth.end()));
     for (std::size_t i = 1; i < set.ranges().size(); ++i) {
       // disjoint and not adjacent

@@ -43,7 +43,8 @@ TEST(LabelSelector, KubernetesSemantics) {
 
 TEST(LabelSelector, CanonicalTextRoundTrips) {
   EXPECT_EQ(selector("tier in (b, a, a),app=web,!x").toString(), "app=web,tier in (a,b),!x");
-  for (const char* text : {"app=web", "a!=", "k notin (x,y)", "example.com/k", "!k", "a=b,c in (d)"}) {
+  for (const char* text :
+       {"app=web", "a!=", "k notin (x,y)", "example.com/k", "!k", "a=b,c in (d)"}) {
     const auto once = selector(text);
     EXPECT_EQ(selector(once.toString().c_str()), once) << text;
   }
@@ -52,12 +53,21 @@ TEST(LabelSelector, CanonicalTextRoundTrips) {
 TEST(LabelSelector, ErrorsSayWhereAndWhy) {
   const std::pair<const char*, const char*> cases[] = {
       {"app=web,", "invalid label selector \"app=web,\": expected a label key at position 9"},
-      {"app web", "invalid label selector \"app web\": expected '=', '==', '!=', 'in' or 'notin' after \"app\" at position 8"},
+      {"app web",
+       "invalid label selector \"app web\": expected '=', '==', '!=', 'in' or 'notin' after "
+       "\"app\" at position 8"},
       {"app in web", "invalid label selector \"app in web\": expected '(' at position 8"},
-      {"app in (a b)", "invalid label selector \"app in (a b)\": expected ',' or ')' in the value set at position 11"},
-      {"-app=x", "invalid label key \"-app\": the name must be 1-63 characters of [A-Za-z0-9-_.], starting and ending alphanumeric"},
-      {"Example.com/app=x", "invalid label key \"Example.com/app\": prefix \"Example.com\" is not a DNS subdomain"},
-      {"app=-x", "invalid label value \"-x\": at most 63 characters of [A-Za-z0-9-_.], starting and ending alphanumeric"},
+      {"app in (a b)",
+       "invalid label selector \"app in (a b)\": expected ',' or ')' in the value set at position "
+       "11"},
+      {"-app=x",
+       "invalid label key \"-app\": the name must be 1-63 characters of [A-Za-z0-9-_.], starting "
+       "and ending alphanumeric"},
+      {"Example.com/app=x",
+       "invalid label key \"Example.com/app\": prefix \"Example.com\" is not a DNS subdomain"},
+      {"app=-x",
+       "invalid label value \"-x\": at most 63 characters of [A-Za-z0-9-_.], starting and ending "
+       "alphanumeric"},
       {"app=x)", "invalid label selector \"app=x)\": expected ',' or the end at position 6"},
   };
   for (const auto& [input, message] : cases) {

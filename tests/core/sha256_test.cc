@@ -13,13 +13,16 @@ TEST(Sha256, KnownVectors) {
             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
   Sha256 million;
   const std::string chunk(1000, 'a');
-  for (int i = 0; i < 1000; ++i) million.update(chunk);
-  EXPECT_EQ(million.hexDigest(), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+  for (int i = 0; i < 1000; ++i)
+    million.update(chunk);
+  EXPECT_EQ(million.hexDigest(),
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
 TEST(Sha256, IncrementalEqualsOneShotAcrossBlockBoundaries) {
   std::string data;
-  for (int i = 0; i < 300; ++i) data.push_back(static_cast<char>(i * 7));
+  for (int i = 0; i < 300; ++i)
+    data.push_back(static_cast<char>(i * 7));
   for (std::size_t split : {0u, 1u, 55u, 56u, 63u, 64u, 65u, 128u, 299u}) {
     Sha256 hash;
     hash.update(std::string_view(data).substr(0, split));

@@ -9,7 +9,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string text(reinterpret_cast<const char*>(data), size);
   auto config = lbd::parseConfig({lbd::ConfigSource{"fuzz.toml", std::move(text), true}});
   if (!config) {
-    for (const auto& diagnostic : config.error()) (void)diagnostic.toString();
+    for (const auto& diagnostic : config.error())
+      (void)diagnostic.toString();
   }
   return 0;
 }

@@ -26,7 +26,8 @@ class ChildProcess {
     posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 1);
     posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
     std::vector<char*> args;
-    for (auto& arg : argv) args.push_back(arg.data());
+    for (auto& arg : argv)
+      args.push_back(arg.data());
     args.push_back(nullptr);
     const int rc = posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
@@ -49,7 +50,8 @@ class ChildProcess {
     char buffer[4096];
     if (!fgets(buffer, sizeof buffer, out_)) return {};
     std::string line(buffer);
-    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r'))
+      line.pop_back();
     return line;
   }
 

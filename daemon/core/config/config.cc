@@ -2,7 +2,9 @@
 
 namespace lbd {
 
-std::string_view toString(PoolMode mode) { return mode == PoolMode::Layer2 ? "layer2" : "bgp"; }
+std::string_view toString(PoolMode mode) {
+  return mode == PoolMode::Layer2 ? "layer2" : "bgp";
+}
 
 const Pool* Config::findPool(std::string_view name) const {
   for (const auto& pool : pools) {

@@ -34,12 +34,12 @@ struct KubernetesConfig {
   std::string token_file;        // bearer token, re-read when it changes
   std::string client_cert_file;  // with client_key_file: TLS client authentication
   std::string client_key_file;
-  double qps = 20.0;             // client-side rate limit (requests/s), > 0
-  std::uint32_t burst = 40;      // >= 1
+  double qps = 20.0;         // client-side rate limit (requests/s), > 0
+  std::uint32_t burst = 40;  // >= 1
   Duration connect_timeout = 5s;
-  Duration request_timeout = 30s;        // non-watch requests
+  Duration request_timeout = 30s;  // non-watch requests
   std::string load_balancer_class = "lbd.io/lbd";
-  bool default_class = true;     // also serve Services that set no spec.loadBalancerClass
+  bool default_class = true;  // also serve Services that set no spec.loadBalancerClass
 
   /// True when either `kubeconfig` or `server` is set.
   bool configured() const { return !kubeconfig.empty() || !server.empty(); }
@@ -50,26 +50,26 @@ enum class OnApiLoss { Keep, Withdraw };
 /// [election]: Leases in `namespace` (DESIGN.md section 3).
 struct ElectionConfig {
   std::string lease_namespace = "lbd-system";  // TOML key "namespace"
-  Duration lease_duration = 2s;               // node heartbeat leaseDurationSeconds (whole seconds)
-  Duration renew_interval = 500ms;            // < lease_duration
-  Duration claim_step = 100ms;                // rank r waits r * claim_step before claiming
-  Duration allocator_lease_duration = 15s;    // Lease lbd-allocator
-  Duration allocator_renew_deadline = 10s;    // < allocator_lease_duration
-  Duration allocator_retry_period = 2s;       // < allocator_renew_deadline
-  OnApiLoss on_api_loss = OnApiLoss::Keep;    // "keep" | "withdraw"
+  Duration lease_duration = 2s;             // node heartbeat leaseDurationSeconds (whole seconds)
+  Duration renew_interval = 500ms;          // < lease_duration
+  Duration claim_step = 100ms;              // rank r waits r * claim_step before claiming
+  Duration allocator_lease_duration = 15s;  // Lease lbd-allocator
+  Duration allocator_renew_deadline = 10s;  // < allocator_lease_duration
+  Duration allocator_retry_period = 2s;     // < allocator_renew_deadline
+  OnApiLoss on_api_loss = OnApiLoss::Keep;  // "keep" | "withdraw"
 };
 
 /// [l2]: ARP/NDP announcement tuning.
 struct L2Config {
-  std::uint32_t gratuitous_count = 3;      // GARP / unsolicited NA burst length on takeover, >= 1
-  Duration gratuitous_interval = 1100ms;   // spacing within the burst (> 1 s: ARP locktime)
-  Duration refresh_interval = 0s;          // periodic re-announcement against FDB ageing; 0 = off
+  std::uint32_t gratuitous_count = 3;     // GARP / unsolicited NA burst length on takeover, >= 1
+  Duration gratuitous_interval = 1100ms;  // spacing within the burst (> 1 s: ARP locktime)
+  Duration refresh_interval = 0s;         // periodic re-announcement against FDB ageing; 0 = off
 };
 
 /// [bgp]: this host's speaker.
 struct BgpConfig {
-  std::uint32_t asn = 0;                 // local AS; 0 = not set (then every peer needs local-asn)
-  std::optional<IpAddress> router_id;    // IPv4; unset = the node's first IPv4 address
+  std::uint32_t asn = 0;               // local AS; 0 = not set (then every peer needs local-asn)
+  std::optional<IpAddress> router_id;  // IPv4; unset = the node's first IPv4 address
 };
 
 enum class PoolMode { Layer2, Bgp };
@@ -77,18 +77,18 @@ std::string_view toString(PoolMode mode);  // "layer2" | "bgp"
 
 /// [[pool]]: addresses lbd may hand out.
 struct Pool {
-  std::string name;                    // unique, [a-z0-9]([-a-z0-9]*[a-z0-9])?, <= 63
+  std::string name;  // unique, [a-z0-9]([-a-z0-9]*[a-z0-9])?, <= 63
   PoolMode mode = PoolMode::Layer2;
-  IpRangeSet addresses;                // merged ranges of `addresses = [...]`
+  IpRangeSet addresses;                    // merged ranges of `addresses = [...]`
   std::vector<std::string> address_texts;  // as written, for display
-  bool auto_assign = true;             // false: only when requested by name or IP
-  bool avoid_buggy_ips = false;        // skip .0 and .255 addresses (IPv4 only)
-  std::int32_t priority = 0;           // among pools whose selectors match: lower wins
-  std::vector<std::string> namespaces; // empty = all namespaces
-  LabelSelector namespace_selector;    // on Namespace labels
-  LabelSelector service_selector;      // on Service labels
-  LabelSelector node_selector;         // hosts that may announce this pool
-  std::vector<std::string> interfaces; // layer2: interfaces to answer on; empty = any in subnet
+  bool auto_assign = true;                 // false: only when requested by name or IP
+  bool avoid_buggy_ips = false;            // skip .0 and .255 addresses (IPv4 only)
+  std::int32_t priority = 0;               // among pools whose selectors match: lower wins
+  std::vector<std::string> namespaces;     // empty = all namespaces
+  LabelSelector namespace_selector;        // on Namespace labels
+  LabelSelector service_selector;          // on Service labels
+  LabelSelector node_selector;             // hosts that may announce this pool
+  std::vector<std::string> interfaces;     // layer2: interfaces to answer on; empty = any in subnet
   SourceLocation defined_at;
 };
 
@@ -96,28 +96,28 @@ enum class AddressFamilyName { Ipv4Unicast, Ipv6Unicast };
 
 /// [[bgp.peer]]: a router this host talks BGP to.
 struct BgpPeer {
-  std::string name;                        // unique
+  std::string name;  // unique
   IpAddress address;
-  std::uint32_t asn = 0;                   // required, 1..4294967295
-  std::uint32_t local_asn = 0;             // 0 = [bgp].asn
+  std::uint32_t asn = 0;        // required, 1..4294967295
+  std::uint32_t local_asn = 0;  // 0 = [bgp].asn
   std::uint16_t port = 179;
   std::optional<IpAddress> source_address;
-  Duration hold_time = 90s;                // 0 or >= 3s (RFC 4271 section 4.2)
-  Duration keepalive_time = 30s;           // < hold_time (default hold_time / 3)
+  Duration hold_time = 90s;       // 0 or >= 3s (RFC 4271 section 4.2)
+  Duration keepalive_time = 30s;  // < hold_time (default hold_time / 3)
   Duration connect_retry = 5s;
-  std::string password_file;               // TCP MD5 (RFC 2385) key file
-  std::uint8_t ebgp_multihop = 1;          // TTL for eBGP; 1 = directly connected
-  std::vector<AddressFamilyName> families; // default: the family of `address`
-  LabelSelector node_selector;             // hosts that open this session; empty = all
+  std::string password_file;                // TCP MD5 (RFC 2385) key file
+  std::uint8_t ebgp_multihop = 1;           // TTL for eBGP; 1 = directly connected
+  std::vector<AddressFamilyName> families;  // default: the family of `address`
+  LabelSelector node_selector;              // hosts that open this session; empty = all
   SourceLocation defined_at;
 };
 
 /// [[bgp.advertisement]]: how VIPs of BGP pools are announced.
 struct BgpAdvertisement {
-  std::string name;                      // unique
-  std::vector<std::string> pools;        // names of bgp pools; empty = all bgp pools
-  std::vector<std::string> peers;        // names of peers; empty = all peers
-  std::vector<std::string> communities;  // "65000:100" or well-known names ("no-export")
+  std::string name;                            // unique
+  std::vector<std::string> pools;              // names of bgp pools; empty = all bgp pools
+  std::vector<std::string> peers;              // names of peers; empty = all peers
+  std::vector<std::string> communities;        // "65000:100" or well-known names ("no-export")
   std::vector<std::string> large_communities;  // "65000:1:2"
   std::optional<std::uint32_t> local_pref;     // iBGP only
   std::uint8_t aggregation_length_v4 = 32;

@@ -15,7 +15,9 @@ namespace {
 constexpr std::int64_t kUint32Max = 4294967295;
 constexpr std::int64_t kInt32Max = 2147483647;
 
-std::string quote(std::string_view text) { return "\"" + std::string(text) + "\""; }
+std::string quote(std::string_view text) {
+  return "\"" + std::string(text) + "\"";
+}
 
 std::string locationText(const SourceLocation& where) {
   return where.file + ":" + std::to_string(where.line) + ":" + std::to_string(where.column);
@@ -37,11 +39,13 @@ std::optional<std::string> dnsLabelProblem(const std::string& name) {
 
 std::optional<std::string> nodeNameProblem(const std::string& name) {
   // Kubernetes Node names are DNS subdomains: labels joined by '.', at most 253 characters.
-  if (name.empty() || name.size() > 253) return quote(name) + " is not a valid Kubernetes node name";
+  if (name.empty() || name.size() > 253)
+    return quote(name) + " is not a valid Kubernetes node name";
   std::size_t start = 0;
   while (true) {
     const auto dot = name.find('.', start);
-    if (!isDnsLabel(name.substr(start, dot == std::string::npos ? std::string::npos : dot - start))) {
+    if (!isDnsLabel(
+            name.substr(start, dot == std::string::npos ? std::string::npos : dot - start))) {
       return quote(name) +
              " is not a valid Kubernetes node name: use lower-case letters, digits, '-' and '.'";
     }
@@ -74,7 +78,8 @@ std::optional<std::string> communityProblem(const std::string& text) {
   const auto colon = text.find(':');
   auto number16 = [](std::string_view part) {
     if (part.empty() || part.size() > 5) return false;
-    if (!std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; })) return false;
+    if (!std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      return false;
     return std::stoul(std::string(part)) <= 65535;
   };
   if (colon != std::string::npos && number16(std::string_view(text).substr(0, colon)) &&
@@ -89,15 +94,18 @@ std::optional<std::string> communityProblem(const std::string& text) {
 std::optional<std::string> largeCommunityProblem(const std::string& text) {
   std::vector<std::string> parts;
   std::stringstream stream(text);
-  for (std::string part; std::getline(stream, part, ':');) parts.push_back(part);
-  const bool ok = parts.size() == 3 && text.back() != ':' &&
-                  std::all_of(parts.begin(), parts.end(), [](const std::string& part) {
-                    return !part.empty() && part.size() <= 10 &&
-                           std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
-                           std::stoull(part) <= 4294967295ULL;
-                  });
+  for (std::string part; std::getline(stream, part, ':');)
+    parts.push_back(part);
+  const bool ok =
+      parts.size() == 3 && text.back() != ':' &&
+      std::all_of(parts.begin(), parts.end(), [](const std::string& part) {
+        return !part.empty() && part.size() <= 10 &&
+               std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+               std::stoull(part) <= 4294967295ULL;
+      });
   if (ok) return std::nullopt;
-  return quote(text) + " is not a BGP large community: use \"GLOBAL:LOCAL1:LOCAL2\" (each 0-4294967295)";
+  return quote(text) +
+         " is not a BGP large community: use \"GLOBAL:LOCAL1:LOCAL2\" (each 0-4294967295)";
 }
 
 /// Where a range came from, for overlap messages.
@@ -126,10 +134,10 @@ class ConfigParser {
         root = toml::parse(source.text, source.path);
       } catch (const toml::parse_error& error) {
         const auto& where = error.source().begin;
-        diagnostics_.push_back(Diagnostic{
-            SourceLocation{source.path, static_cast<std::uint32_t>(where.line),
-                           static_cast<std::uint32_t>(where.column)},
-            "", "TOML syntax error: " + std::string(error.description())});
+        diagnostics_.push_back(
+            Diagnostic{SourceLocation{source.path, static_cast<std::uint32_t>(where.line),
+                                      static_cast<std::uint32_t>(where.column)},
+                       "", "TOML syntax error: " + std::string(error.description())});
         continue;
       }
       std::stringstream rendered;
@@ -188,7 +196,9 @@ class ConfigParser {
 
   const toml::table* sectionTable(TomlReader& reader, const toml::node* node, const char* key) {
     const toml::table* table = node->as_table();
-    if (!table) reader.error(node, key, "expected a table ([" + std::string(key) + "]), got " + describeType(*node));
+    if (!table)
+      reader.error(node, key,
+                   "expected a table ([" + std::string(key) + "]), got " + describeType(*node));
     return table;
   }
 
@@ -197,7 +207,8 @@ class ConfigParser {
     const toml::array* array = node->as_array();
     if (!array) {
       reader.error(node, key,
-                   "expected an array of tables ([[" + reader.keyPath(key) + "]]), got " + describeType(*node));
+                   "expected an array of tables ([[" + reader.keyPath(key) + "]]), got " +
+                       describeType(*node));
       return;
     }
     for (std::size_t i = 0; i < array->size(); ++i) {
@@ -224,8 +235,10 @@ class ConfigParser {
     r.checked("client-key-file", k.client_key_file, absolutePathProblem);
     double qps = k.qps;
     if (r.number("qps", qps)) {
-      if (qps > 0) k.qps = qps;
-      else r.error(r.node("qps"), "qps", "must be greater than 0");
+      if (qps > 0)
+        k.qps = qps;
+      else
+        r.error(r.node("qps"), "qps", "must be greater than 0");
     }
     std::int64_t burst = k.burst;
     if (r.integer("burst", 1, kInt32Max, burst)) k.burst = static_cast<std::uint32_t>(burst);
@@ -274,8 +287,9 @@ class ConfigParser {
     }
     auto whole_seconds = [&](const char* key, Duration value) {
       if (value.count() < 1000 || value.count() % 1000 != 0) {
-        r.error(r.node(key), key,
-                "must be a whole number of seconds, at least 1s (Lease durations are whole seconds)");
+        r.error(
+            r.node(key), key,
+            "must be a whole number of seconds, at least 1s (Lease durations are whole seconds)");
       }
     };
     whole_seconds("lease-duration", e.lease_duration);
@@ -284,7 +298,8 @@ class ConfigParser {
       r.error(r.node("renew-interval"), "renew-interval",
               "must be shorter than lease-duration (" + formatDuration(e.lease_duration) + ")");
     }
-    if (e.renew_interval.count() <= 0) r.error(r.node("renew-interval"), "renew-interval", "must be greater than 0s");
+    if (e.renew_interval.count() <= 0)
+      r.error(r.node("renew-interval"), "renew-interval", "must be greater than 0s");
     if (e.allocator_renew_deadline >= e.allocator_lease_duration) {
       r.error(r.node("allocator-renew-deadline"), "allocator-renew-deadline",
               "must be shorter than allocator-lease-duration (" +
@@ -300,7 +315,8 @@ class ConfigParser {
   void readL2(TomlReader& r) {
     auto& l2 = config_.l2;
     std::int64_t count = l2.gratuitous_count;
-    if (r.integer("gratuitous-count", 1, 100, count)) l2.gratuitous_count = static_cast<std::uint32_t>(count);
+    if (r.integer("gratuitous-count", 1, 100, count))
+      l2.gratuitous_count = static_cast<std::uint32_t>(count);
     r.duration("gratuitous-interval", l2.gratuitous_interval);
     r.duration("refresh-interval", l2.refresh_interval);
   }
@@ -329,11 +345,13 @@ class ConfigParser {
       }
     }
     if (const toml::node* peers = r.node("peer")) {
-      forEachTable(r, peers, "peer", [&](const toml::table& t, std::size_t i) { readPeer(t, source.path, i); });
+      forEachTable(r, peers, "peer",
+                   [&](const toml::table& t, std::size_t i) { readPeer(t, source.path, i); });
     }
     if (const toml::node* ads = r.node("advertisement")) {
-      forEachTable(r, ads, "advertisement",
-                   [&](const toml::table& t, std::size_t i) { readAdvertisement(t, source.path, i); });
+      forEachTable(r, ads, "advertisement", [&](const toml::table& t, std::size_t i) {
+        readAdvertisement(t, source.path, i);
+      });
     }
     r.finish();
   }
@@ -384,9 +402,11 @@ class ConfigParser {
     pool.defined_at = r.where();
     readName(r, pool.name, pool_names_, "pool");
     std::string mode = "layer2";
-    if (r.choice("mode", {"layer2", "bgp"}, mode)) pool.mode = mode == "bgp" ? PoolMode::Bgp : PoolMode::Layer2;
+    if (r.choice("mode", {"layer2", "bgp"}, mode))
+      pool.mode = mode == "bgp" ? PoolMode::Bgp : PoolMode::Layer2;
     if (!r.has("addresses")) {
-      r.error(nullptr, "addresses", "every pool needs addresses (CIDRs, \"A-B\" ranges or single IPs)");
+      r.error(nullptr, "addresses",
+              "every pool needs addresses (CIDRs, \"A-B\" ranges or single IPs)");
     }
     std::vector<std::string> texts;
     std::vector<const toml::node*> nodes;
@@ -418,7 +438,8 @@ class ConfigParser {
     r.boolean("auto-assign", pool.auto_assign);
     r.boolean("avoid-buggy-ips", pool.avoid_buggy_ips);
     std::int64_t priority = 0;
-    if (r.integer("priority", -kInt32Max - 1, kInt32Max, priority)) pool.priority = static_cast<std::int32_t>(priority);
+    if (r.integer("priority", -kInt32Max - 1, kInt32Max, priority))
+      pool.priority = static_cast<std::int32_t>(priority);
     std::vector<const toml::node*> namespace_nodes;
     if (r.stringList("namespaces", pool.namespaces, &namespace_nodes)) {
       for (std::size_t i = 0; i < pool.namespaces.size(); ++i) {
@@ -473,7 +494,8 @@ class ConfigParser {
       peer.asn = static_cast<std::uint32_t>(asn);
     }
     std::int64_t local_asn = 0;
-    if (r.integer("local-asn", 1, kUint32Max, local_asn)) peer.local_asn = static_cast<std::uint32_t>(local_asn);
+    if (r.integer("local-asn", 1, kUint32Max, local_asn))
+      peer.local_asn = static_cast<std::uint32_t>(local_asn);
     std::int64_t port = 179;
     if (r.integer("port", 1, 65535, port)) peer.port = static_cast<std::uint16_t>(port);
     std::string source_text;
@@ -493,7 +515,8 @@ class ConfigParser {
     const bool has_keepalive = r.duration("keepalive-time", peer.keepalive_time);
     if (has_hold && !has_keepalive) peer.keepalive_time = Duration(peer.hold_time.count() / 3);
     if (peer.hold_time.count() != 0 && peer.hold_time < Duration(3000)) {
-      r.error(table.get("hold-time"), "hold-time", "must be 0s or at least 3s (RFC 4271 section 4.2)");
+      r.error(table.get("hold-time"), "hold-time",
+              "must be 0s or at least 3s (RFC 4271 section 4.2)");
     } else if (peer.hold_time.count() != 0 && peer.keepalive_time >= peer.hold_time) {
       r.error(table.get(has_keepalive ? "keepalive-time" : "hold-time"),
               has_keepalive ? "keepalive-time" : "hold-time",
@@ -503,7 +526,8 @@ class ConfigParser {
     r.duration("connect-retry", peer.connect_retry);
     r.checked("password-file", peer.password_file, absolutePathProblem);
     std::int64_t multihop = 1;
-    if (r.integer("ebgp-multihop", 1, 255, multihop)) peer.ebgp_multihop = static_cast<std::uint8_t>(multihop);
+    if (r.integer("ebgp-multihop", 1, 255, multihop))
+      peer.ebgp_multihop = static_cast<std::uint8_t>(multihop);
     std::vector<std::string> families;
     std::vector<const toml::node*> family_nodes;
     if (r.stringList("families", families, &family_nodes)) {
@@ -536,10 +560,12 @@ class ConfigParser {
     AdvertisementRefs refs{{}, {}, r.path()};
     std::vector<const toml::node*> pool_nodes, peer_nodes;
     if (r.stringList("pools", ad.pools, &pool_nodes)) {
-      for (std::size_t i = 0; i < ad.pools.size(); ++i) refs.pools.emplace_back(ad.pools[i], r.where(*pool_nodes[i]));
+      for (std::size_t i = 0; i < ad.pools.size(); ++i)
+        refs.pools.emplace_back(ad.pools[i], r.where(*pool_nodes[i]));
     }
     if (r.stringList("peers", ad.peers, &peer_nodes)) {
-      for (std::size_t i = 0; i < ad.peers.size(); ++i) refs.peers.emplace_back(ad.peers[i], r.where(*peer_nodes[i]));
+      for (std::size_t i = 0; i < ad.peers.size(); ++i)
+        refs.peers.emplace_back(ad.peers[i], r.where(*peer_nodes[i]));
     }
     std::vector<const toml::node*> nodes;
     if (r.stringList("communities", ad.communities, &nodes)) {
@@ -558,9 +584,12 @@ class ConfigParser {
       }
     }
     std::int64_t number = 0;
-    if (r.integer("local-pref", 0, kUint32Max, number)) ad.local_pref = static_cast<std::uint32_t>(number);
-    if (r.integer("aggregation-length", 0, 32, number)) ad.aggregation_length_v4 = static_cast<std::uint8_t>(number);
-    if (r.integer("aggregation-length-v6", 0, 128, number)) ad.aggregation_length_v6 = static_cast<std::uint8_t>(number);
+    if (r.integer("local-pref", 0, kUint32Max, number))
+      ad.local_pref = static_cast<std::uint32_t>(number);
+    if (r.integer("aggregation-length", 0, 32, number))
+      ad.aggregation_length_v4 = static_cast<std::uint8_t>(number);
+    if (r.integer("aggregation-length-v6", 0, 128, number))
+      ad.aggregation_length_v6 = static_cast<std::uint8_t>(number);
     r.finish();
     advertisement_refs_.push_back(std::move(refs));
     config_.bgp_advertisements.push_back(std::move(ad));
@@ -572,45 +601,50 @@ class ConfigParser {
     for (std::size_t i = 0; i < config_.bgp_peers.size(); ++i) {
       const auto& peer = config_.bgp_peers[i];
       if (peer.local_asn == 0 && config_.bgp.asn == 0) {
-        diagnostics_.push_back(Diagnostic{peer_locations_[i].second, peer_locations_[i].first + ".local-asn",
-                                          "no local AS for " +
-                                              (peer.name.empty() ? std::string("this peer") : "peer " + quote(peer.name)) +
-                                              ": set local-asn here or asn in [bgp]"});
+        diagnostics_.push_back(Diagnostic{
+            peer_locations_[i].second, peer_locations_[i].first + ".local-asn",
+            "no local AS for " +
+                (peer.name.empty() ? std::string("this peer") : "peer " + quote(peer.name)) +
+                ": set local-asn here or asn in [bgp]"});
       }
     }
     if (config_.bgp_peers.empty()) {
       for (const auto& pool : config_.pools) {
         if (pool.mode != PoolMode::Bgp) continue;
-        diagnostics_.push_back(Diagnostic{pool.defined_at, "pool[" + pool.name + "].mode",
-                                          "pool " + quote(pool.name) +
-                                              " is a bgp pool but no [[bgp.peer]] is configured"});
+        diagnostics_.push_back(Diagnostic{
+            pool.defined_at, "pool[" + pool.name + "].mode",
+            "pool " + quote(pool.name) + " is a bgp pool but no [[bgp.peer]] is configured"});
       }
     }
     for (const auto& refs : advertisement_refs_) {
       for (const auto& [name, where] : refs.pools) {
         const Pool* pool = config_.findPool(name);
         std::string problem;
-        if (!pool) problem = "unknown pool " + quote(name);
-        else if (pool->mode != PoolMode::Bgp) problem = "pool " + quote(name) + " is not a bgp pool";
-        if (!problem.empty()) diagnostics_.push_back(Diagnostic{where, refs.path + ".pools", problem});
+        if (!pool)
+          problem = "unknown pool " + quote(name);
+        else if (pool->mode != PoolMode::Bgp)
+          problem = "pool " + quote(name) + " is not a bgp pool";
+        if (!problem.empty())
+          diagnostics_.push_back(Diagnostic{where, refs.path + ".pools", problem});
       }
       for (const auto& [name, where] : refs.peers) {
         const std::string& wanted = name;  // clang 14 cannot capture structured bindings
         const bool known = std::any_of(config_.bgp_peers.begin(), config_.bgp_peers.end(),
                                        [&wanted](const BgpPeer& p) { return p.name == wanted; });
         if (!known) {
-          diagnostics_.push_back(Diagnostic{where, refs.path + ".peers",
-                                            "unknown BGP peer " + quote(name)});
+          diagnostics_.push_back(
+              Diagnostic{where, refs.path + ".peers", "unknown BGP peer " + quote(name)});
         }
       }
     }
     // Cross-file diagnostics were appended after per-file ones; keep source order per file.
-    std::stable_sort(diagnostics_.begin(), diagnostics_.end(), [this](const Diagnostic& a, const Diagnostic& b) {
-      const auto fa = fileIndex(a.where.file), fb = fileIndex(b.where.file);
-      if (fa != fb) return fa < fb;
-      if (a.where.line != b.where.line) return a.where.line < b.where.line;
-      return a.where.column < b.where.column;
-    });
+    std::stable_sort(diagnostics_.begin(), diagnostics_.end(),
+                     [this](const Diagnostic& a, const Diagnostic& b) {
+                       const auto fa = fileIndex(a.where.file), fb = fileIndex(b.where.file);
+                       if (fa != fb) return fa < fb;
+                       if (a.where.line != b.where.line) return a.where.line < b.where.line;
+                       return a.where.column < b.where.column;
+                     });
   }
 
   std::size_t fileIndex(const std::string& file) const {

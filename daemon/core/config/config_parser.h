@@ -12,7 +12,7 @@
 namespace lbd {
 
 struct ConfigSource {
-  std::string path;   // shown in diagnostics
+  std::string path;  // shown in diagnostics
   std::string text;
   bool is_main = false;  // the main file may hold every section; pools.d files only
                          // [[pool]], [[bgp.peer]] and [[bgp.advertisement]]

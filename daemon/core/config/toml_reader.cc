@@ -7,22 +7,33 @@ namespace lbd {
 
 std::string describeType(const toml::node& node) {
   switch (node.type()) {
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a floating-point number";
-    case toml::node_type::boolean: return "a boolean";
-    case toml::node_type::date: return "a date";
-    case toml::node_type::time: return "a time";
-    case toml::node_type::date_time: return "a date-time";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::table: return "a table";
-    default: return "nothing";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a floating-point number";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::date:
+      return "a date";
+    case toml::node_type::time:
+      return "a time";
+    case toml::node_type::date_time:
+      return "a date-time";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::table:
+      return "a table";
+    default:
+      return "nothing";
   }
 }
 
 std::size_t editDistance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> previous(b.size() + 1), current(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) previous[j] = j;
+  for (std::size_t j = 0; j <= b.size(); ++j)
+    previous[j] = j;
   for (std::size_t i = 1; i <= a.size(); ++i) {
     current[0] = i;
     for (std::size_t j = 1; j <= b.size(); ++j) {
@@ -44,7 +55,9 @@ SourceLocation TomlReader::where(const toml::node& node) const {
                         static_cast<std::uint32_t>(source.begin.column)};
 }
 
-SourceLocation TomlReader::where() const { return where(table_); }
+SourceLocation TomlReader::where() const {
+  return where(table_);
+}
 
 std::string TomlReader::keyPath(std::string_view key) const {
   if (path_.empty()) return std::string(key);
@@ -56,7 +69,9 @@ void TomlReader::error(const toml::node* node, std::string_view key, std::string
   out_.push_back(Diagnostic{node ? where(*node) : where(), keyPath(key), std::move(message)});
 }
 
-bool TomlReader::has(std::string_view key) const { return table_.contains(key); }
+bool TomlReader::has(std::string_view key) const {
+  return table_.contains(key);
+}
 
 const toml::node* TomlReader::node(std::string_view key) {
   known_.insert(std::string(key));
@@ -95,8 +110,9 @@ bool TomlReader::integer(std::string_view key, std::int64_t min, std::int64_t ma
   }
   const std::int64_t number = value->as_integer()->get();
   if (number < min || number > max) {
-    error(value, key, std::to_string(number) + " is out of range (" + std::to_string(min) + ".." +
-                          std::to_string(max) + ")");
+    error(value, key,
+          std::to_string(number) + " is out of range (" + std::to_string(min) + ".." +
+              std::to_string(max) + ")");
     return false;
   }
   target = number;
@@ -167,7 +183,8 @@ bool TomlReader::choice(std::string_view key, const std::vector<std::string>& ch
   if (!string(key, value)) return false;
   if (std::find(choices.begin(), choices.end(), value) == choices.end()) {
     std::string list;
-    for (const auto& c : choices) list += (list.empty() ? "\"" : ", \"") + c + "\"";
+    for (const auto& c : choices)
+      list += (list.empty() ? "\"" : ", \"") + c + "\"";
     error(table_.get(key), key, "\"" + value + "\" is not one of " + list);
     return false;
   }
@@ -175,8 +192,9 @@ bool TomlReader::choice(std::string_view key, const std::vector<std::string>& ch
   return true;
 }
 
-bool TomlReader::checked(std::string_view key, std::string& target,
-                         const std::function<std::optional<std::string>(const std::string&)>& check) {
+bool TomlReader::checked(
+    std::string_view key, std::string& target,
+    const std::function<std::optional<std::string>(const std::string&)>& check) {
   std::string value;
   if (!string(key, value)) return false;
   if (auto problem = check(value)) {
@@ -191,7 +209,8 @@ void TomlReader::finish() {
   for (const auto& [key, value] : table_) {
     const std::string_view name = key.str();
     if (known_.count(name)) continue;
-    std::string message = value.is_table() || value.is_array_of_tables() ? "unknown section" : "unknown key";
+    std::string message =
+        value.is_table() || value.is_array_of_tables() ? "unknown section" : "unknown key";
     std::size_t best = std::numeric_limits<std::size_t>::max();
     std::string suggestion;
     for (const auto& candidate : known_) {

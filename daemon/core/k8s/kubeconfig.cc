@@ -38,7 +38,8 @@ Result<ClusterAccess> parse(const YAML::Node& root, std::string_view wanted_cont
   if (context_name.empty()) return fail("kubeconfig has no current-context and none was chosen");
 
   const YAML::Node context = findNamed(root["contexts"], context_name, "context");
-  if (!context || !context.IsMap()) return fail("kubeconfig has no context \"" + context_name + "\"");
+  if (!context || !context.IsMap())
+    return fail("kubeconfig has no context \"" + context_name + "\"");
   const std::string cluster_name = text(context, "cluster");
   const std::string user_name = text(context, "user");
 
@@ -60,7 +61,9 @@ Result<ClusterAccess> parse(const YAML::Node& root, std::string_view wanted_cont
   access.ca_file = resolve(directory, text(cluster, "certificate-authority"));
   if (auto data = text(cluster, "certificate-authority-data"); !data.empty()) {
     auto decoded = decodeBase64(data);
-    if (!decoded) return fail("cluster \"" + cluster_name + "\": certificate-authority-data: " + decoded.error().message);
+    if (!decoded)
+      return fail("cluster \"" + cluster_name +
+                  "\": certificate-authority-data: " + decoded.error().message);
     access.ca_pem = std::move(decoded.value());
   }
   access.tls_server_name = text(cluster, "tls-server-name");
@@ -91,7 +94,8 @@ Result<ClusterAccess> parse(const YAML::Node& root, std::string_view wanted_cont
               {"client-key-data", &access.client_key_pem}}}) {
       if (auto data = text(user, field); !data.empty()) {
         auto decoded = decodeBase64(data);
-        if (!decoded) return fail("user \"" + user_name + "\": " + field + ": " + decoded.error().message);
+        if (!decoded)
+          return fail("user \"" + user_name + "\": " + field + ": " + decoded.error().message);
         *target = std::move(decoded.value());
       }
     }

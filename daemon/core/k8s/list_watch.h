@@ -32,12 +32,12 @@ struct ListWatchRequest {
 };
 
 struct ListWatchCounters {
-  std::uint64_t lists = 0;           // complete LISTs applied
-  std::uint64_t relists = 0;         // LISTs after the first (410 Gone, failed pages)
-  std::uint64_t watches = 0;         // WATCH requests asked for
-  std::uint64_t events = 0;          // watch events applied
-  std::uint64_t malformed = 0;       // objects or lines that could not be decoded (skipped)
-  std::uint64_t failures = 0;        // failed requests (transport, 5xx, 429...)
+  std::uint64_t lists = 0;      // complete LISTs applied
+  std::uint64_t relists = 0;    // LISTs after the first (410 Gone, failed pages)
+  std::uint64_t watches = 0;    // WATCH requests asked for
+  std::uint64_t events = 0;     // watch events applied
+  std::uint64_t malformed = 0;  // objects or lines that could not be decoded (skipped)
+  std::uint64_t failures = 0;   // failed requests (transport, 5xx, 429...)
 };
 
 /// Splits a watch stream into lines; a partial line is kept until the rest arrives.

@@ -1,7 +1,7 @@
 #include "core/k8s/object_builders.h"
 
-#include <ctime>
 #include <cstdio>
+#include <ctime>
 
 namespace lbd::k8s {
 namespace {
@@ -48,7 +48,8 @@ Json eventObject(const EventSpec& spec, const std::string& name_suffix, WallCloc
   return Json{
       {"apiVersion", "v1"},
       {"kind", "Event"},
-      {"metadata", {{"name", spec.involved_name + "." + name_suffix}, {"namespace", spec.namespace_}}},
+      {"metadata",
+       {{"name", spec.involved_name + "." + name_suffix}, {"namespace", spec.namespace_}}},
       {"involvedObject",
        {{"apiVersion", "v1"},
         {"kind", spec.involved_kind},
@@ -77,12 +78,14 @@ Json leaseObject(const LeaseSpec& spec) {
   if (!spec.resource_version.empty()) metadata["resourceVersion"] = spec.resource_version;
   if (!spec.annotations.empty()) {
     Json annotations = Json::object();
-    for (const auto& [key, value] : spec.annotations) annotations[key] = value;
+    for (const auto& [key, value] : spec.annotations)
+      annotations[key] = value;
     metadata["annotations"] = std::move(annotations);
   }
   Json lease_spec = Json::object();
   if (!spec.holder_identity.empty()) lease_spec["holderIdentity"] = spec.holder_identity;
-  if (spec.lease_duration_seconds > 0) lease_spec["leaseDurationSeconds"] = spec.lease_duration_seconds;
+  if (spec.lease_duration_seconds > 0)
+    lease_spec["leaseDurationSeconds"] = spec.lease_duration_seconds;
   if (spec.acquire_time) lease_spec["acquireTime"] = formatMicroTime(*spec.acquire_time);
   if (spec.renew_time) lease_spec["renewTime"] = formatMicroTime(*spec.renew_time);
   lease_spec["leaseTransitions"] = spec.lease_transitions;

@@ -38,7 +38,8 @@ Result<Labels> readStringMap(const Json& object, const char* key, const char* wh
   if (it == object.end() || it->is_null()) return map;
   if (!it->is_object()) return fail(std::string(where) + "." + key + " is not an object");
   for (const auto& [name, value] : it->items()) {
-    if (!value.is_string()) return fail(std::string(where) + "." + key + "." + name + " is not a string");
+    if (!value.is_string())
+      return fail(std::string(where) + "." + key + "." + name + " is not a string");
     map.emplace(name, value.get<std::string>());
   }
   return map;
@@ -58,11 +59,11 @@ Result<std::vector<std::string>> readStringList(const Json& object, const char* 
 }
 
 // Unwraps a Result into `target`, or returns its error from the enclosing function.
-#define LBD_READ(target, expression)             \
-  do {                                           \
-    auto lbd_read_result = (expression);         \
+#define LBD_READ(target, expression)                                             \
+  do {                                                                           \
+    auto lbd_read_result = (expression);                                         \
     if (!lbd_read_result) return Unexpected{std::move(lbd_read_result).error()}; \
-    target = std::move(lbd_read_result.value()); \
+    target = std::move(lbd_read_result.value());                                 \
   } while (false)
 
 const Json& emptyObject() {
@@ -151,7 +152,8 @@ Result<Service> decodeService(const Json& object) {
 Result<EndpointSlice> decodeEndpointSlice(const Json& object) {
   EndpointSlice slice;
   LBD_READ(slice.meta, decodeMeta(object));
-  if (auto it = slice.meta.labels.find("kubernetes.io/service-name"); it != slice.meta.labels.end()) {
+  if (auto it = slice.meta.labels.find("kubernetes.io/service-name");
+      it != slice.meta.labels.end()) {
     slice.service_name = it->second;
   }
   LBD_READ(slice.address_type, readString(object, "addressType", "endpointslice"));
@@ -164,8 +166,10 @@ Result<EndpointSlice> decodeEndpointSlice(const Json& object) {
       LBD_READ(endpoint.node_name, readString(item, "nodeName", "endpoints[]"));
       const Json& conditions = section(item, "conditions");
       LBD_READ(endpoint.ready, readBool(conditions, "ready", true, "endpoints[].conditions"));
-      LBD_READ(endpoint.serving, readBool(conditions, "serving", endpoint.ready, "endpoints[].conditions"));
-      LBD_READ(endpoint.terminating, readBool(conditions, "terminating", false, "endpoints[].conditions"));
+      LBD_READ(endpoint.serving,
+               readBool(conditions, "serving", endpoint.ready, "endpoints[].conditions"));
+      LBD_READ(endpoint.terminating,
+               readBool(conditions, "terminating", false, "endpoints[].conditions"));
       slice.endpoints.push_back(std::move(endpoint));
     }
   }

@@ -28,10 +28,22 @@ Result<Lease> decodeLease(const Json& object);
 /// Dispatch by type, for templates (informers).
 template <class T>
 Result<T> decodeObject(const Json& object);
-template <> inline Result<Service> decodeObject<Service>(const Json& o) { return decodeService(o); }
-template <> inline Result<EndpointSlice> decodeObject<EndpointSlice>(const Json& o) { return decodeEndpointSlice(o); }
-template <> inline Result<Node> decodeObject<Node>(const Json& o) { return decodeNode(o); }
-template <> inline Result<Lease> decodeObject<Lease>(const Json& o) { return decodeLease(o); }
+template <>
+inline Result<Service> decodeObject<Service>(const Json& o) {
+  return decodeService(o);
+}
+template <>
+inline Result<EndpointSlice> decodeObject<EndpointSlice>(const Json& o) {
+  return decodeEndpointSlice(o);
+}
+template <>
+inline Result<Node> decodeObject<Node>(const Json& o) {
+  return decodeNode(o);
+}
+template <>
+inline Result<Lease> decodeObject<Lease>(const Json& o) {
+  return decodeLease(o);
+}
 
 /// One page of a LIST: items stay JSON so one bad item does not lose the page.
 struct ListPage {
@@ -53,7 +65,7 @@ Result<WatchEvent> decodeWatchEvent(std::string_view line);
 /// A metav1.Status (error bodies, watch ERROR events).
 struct Status {
   int code = 0;
-  std::string reason;   // e.g. "Expired", "Conflict", "NotFound"
+  std::string reason;  // e.g. "Expired", "Conflict", "NotFound"
   std::string message;
 };
 /// Fails when `object` is not a Status.

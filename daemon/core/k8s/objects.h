@@ -47,7 +47,7 @@ struct Service {
   ObjectMeta meta;
   std::string type;  // "ClusterIP" | "NodePort" | "LoadBalancer" | "ExternalName"
   std::optional<std::string> load_balancer_class;
-  std::string load_balancer_ip;  // deprecated spec.loadBalancerIP
+  std::string load_balancer_ip;          // deprecated spec.loadBalancerIP
   std::vector<std::string> ip_families;  // "IPv4" | "IPv6", in order
   std::string ip_family_policy;          // SingleStack | PreferDualStack | RequireDualStack
   std::string external_traffic_policy;   // "Cluster" | "Local"

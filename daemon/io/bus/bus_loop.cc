@@ -2,11 +2,11 @@
 
 #include <poll.h>
 
+#include <sdbus-c++/Error.h>
+#include <sdbus-c++/IConnection.h>
 #include <boost/asio/post.hpp>
 #include <cstdint>
 #include <limits>
-#include <sdbus-c++/Error.h>
-#include <sdbus-c++/IConnection.h>
 
 namespace lbd::bus {
 
@@ -16,9 +16,8 @@ Result<std::unique_ptr<sdbus::IConnection>> connectBus(const std::string& which)
     if (which == "session") return sdbus::createSessionBusConnection();
     return sdbus::createSessionBusConnectionWithAddress(which);
   } catch (const sdbus::Error& error) {
-    return fail("cannot connect to the " + (which == "system" || which == "session"
-                                                ? which + " bus"
-                                                : "bus at " + which) +
+    return fail("cannot connect to the " +
+                (which == "system" || which == "session" ? which + " bus" : "bus at " + which) +
                 ": " + error.getMessage());
   }
 }

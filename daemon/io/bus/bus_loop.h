@@ -6,10 +6,10 @@
 #include <memory>
 #include <string>
 
+#include <sdbus-c++/IConnection.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <sdbus-c++/IConnection.h>
 
 #include "core/result.h"
 

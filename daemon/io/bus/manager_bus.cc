@@ -10,7 +10,9 @@ ManagerBus::ManagerBus(sdbus::IConnection& connection, ManagerModel& model,
   registerAdaptor();
 }
 
-ManagerBus::~ManagerBus() { unregisterAdaptor(); }
+ManagerBus::~ManagerBus() {
+  unregisterAdaptor();
+}
 
 void ManagerBus::publish(const ManagerProperties& properties) {
   std::vector<std::string> changed;

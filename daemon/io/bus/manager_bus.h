@@ -60,9 +60,8 @@ class ManagerBus final : public sdbus::AdaptorInterfaces<io::lbd1::Manager_adapt
   void publish(const ManagerProperties& properties);
 
  private:
-  using PoolStruct = sdbus::Struct<std::string, std::string, std::vector<std::string>,
-                                   std::string, std::uint64_t, std::string,
-                                   std::vector<std::string>>;
+  using PoolStruct = sdbus::Struct<std::string, std::string, std::vector<std::string>, std::string,
+                                   std::uint64_t, std::string, std::vector<std::string>>;
   std::vector<PoolStruct> ListPools() override;
   void Reload() override;
   std::string Version() override { return properties_.version; }

@@ -38,8 +38,8 @@ std::string defaultPoolsDir(const std::string& main_path) {
   return (parent.empty() ? fs::path("pools.d") : parent / "pools.d").string();
 }
 
-Result<std::vector<ConfigSource>, Diagnostics> readConfigSources(const std::string& main_path,
-                                                                 std::optional<std::string> pools_dir) {
+Result<std::vector<ConfigSource>, Diagnostics> readConfigSources(
+    const std::string& main_path, std::optional<std::string> pools_dir) {
   std::vector<ConfigSource> sources;
   Diagnostics problems;
   if (auto text = readFile(main_path)) {
@@ -52,7 +52,8 @@ Result<std::vector<ConfigSource>, Diagnostics> readConfigSources(const std::stri
   std::error_code error;
   if (fs::exists(directory, error)) {
     std::vector<std::string> files;
-    for (fs::directory_iterator it(directory, error), end; !error && it != end; it.increment(error)) {
+    for (fs::directory_iterator it(directory, error), end; !error && it != end;
+         it.increment(error)) {
       const std::string name = it->path().filename().string();
       // Hidden files are editor swap files and the like; *.toml~ backups do not end in .toml.
       if (name.empty() || name.front() == '.' || it->path().extension() != ".toml") continue;

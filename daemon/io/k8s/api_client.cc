@@ -22,7 +22,8 @@ struct PendingCall {
 
 namespace {
 
-void after(boost::asio::io_context& io, std::chrono::milliseconds delay, std::function<void()> action) {
+void after(boost::asio::io_context& io, std::chrono::milliseconds delay,
+           std::function<void()> action) {
   if (delay.count() <= 0) {
     boost::asio::post(io, std::move(action));
     return;
@@ -77,9 +78,10 @@ std::chrono::milliseconds retryAfter(const std::map<std::string, std::string>& h
 ApiClient::ApiClient(boost::asio::io_context& io, ApiClientOptions options)
     : io_(io),
       options_(std::move(options)),
-      http_(io, TlsSettings{options_.access.ca_file, options_.access.ca_pem,
-                            options_.access.client_cert_file, options_.access.client_cert_pem,
-                            options_.access.client_key_file, options_.access.client_key_pem},
+      http_(io,
+            TlsSettings{options_.access.ca_file, options_.access.ca_pem,
+                        options_.access.client_cert_file, options_.access.client_cert_pem,
+                        options_.access.client_key_file, options_.access.client_key_pem},
             options_.connect_timeout),
       bucket_(options_.qps, options_.burst, std::chrono::steady_clock::now()),
       random_(std::random_device{}()) {}
@@ -94,7 +96,8 @@ std::string ApiClient::bearerToken() {
     std::stringstream content;
     content << in.rdbuf();
     std::string token = content.str();
-    while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) {
+    while (!token.empty() &&
+           (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) {
       token.pop_back();
     }
     if (!token.empty()) {
@@ -149,7 +152,8 @@ void ApiClient::call(std::string method, std::string path, std::string body,
 void ApiClient::attempt(std::shared_ptr<PendingCall> pending) {
   whenAllowed([this, pending] {
     ++pending->attempts;
-    HttpRequest request = makeRequest(pending->method, pending->path, pending->body, pending->content_type);
+    HttpRequest request =
+        makeRequest(pending->method, pending->path, pending->body, pending->content_type);
     request.timeout = options_.request_timeout;
     http_.start(std::move(request), nullptr, [this, pending](HttpResponse http) {
       const auto retry_after = retryAfter(http.headers);

@@ -4,13 +4,13 @@
 // and retries - 429 after the server's Retry-After, 5xx and transport failures with
 // exponential backoff - so callers see one final answer per request.
 
+#include <sys/types.h>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <random>
 #include <string>
-#include <sys/types.h>
 
 #include <boost/asio/io_context.hpp>
 
@@ -32,7 +32,7 @@ struct ApiClientOptions {
 };
 
 struct ApiResponse {
-  int status = 0;             // HTTP status; 0 = no answer (transport failure)
+  int status = 0;  // HTTP status; 0 = no answer (transport failure)
   std::string body;
   std::string transport_error;
   std::optional<Status> api_status;  // decoded when the body is a metav1.Status

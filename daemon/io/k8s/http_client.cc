@@ -3,8 +3,8 @@
 #include <curl/curl.h>
 
 #include <algorithm>
-#include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
 #include <cctype>
 #include <mutex>
 
@@ -92,11 +92,11 @@ struct HttpClient::Impl {
     impl->timer.cancel();
     if (timeout_ms < 0) return 0;
     impl->timer.expires_after(std::chrono::milliseconds(timeout_ms));
-    impl->timer.async_wait([impl, alive = std::weak_ptr<bool>(impl->alive)](
-                               const boost::system::error_code& error) {
-      if (error || alive.expired()) return;
-      impl->socketAction(CURL_SOCKET_TIMEOUT, 0);
-    });
+    impl->timer.async_wait(
+        [impl, alive = std::weak_ptr<bool>(impl->alive)](const boost::system::error_code& error) {
+          if (error || alive.expired()) return;
+          impl->socketAction(CURL_SOCKET_TIMEOUT, 0);
+        });
     return 0;
   }
 
@@ -134,18 +134,20 @@ struct HttpClient::Impl {
     auto arm = [&](bool wanted, bool& pending, Wait wait, int select_flag) {
       if (!wanted || pending) return;
       pending = true;
-      watch->descriptor.async_wait(
-          wait, [this, fd, weak = std::weak_ptr<SocketWatch>(watch), &pending, select_flag](
-                    const boost::system::error_code& error) {
-            auto live = weak.lock();
-            if (!live) return;  // curl dropped the socket meanwhile
-            pending = false;
-            if (error) return;
-            socketAction(fd, select_flag);
-            // curl may have removed or re-registered the socket inside socketAction.
-            auto it = sockets.find(fd);
-            if (it != sockets.end() && it->second == live) armSocket(fd, live);
-          });
+      watch->descriptor.async_wait(wait,
+                                   [this, fd, weak = std::weak_ptr<SocketWatch>(watch), &pending,
+                                    select_flag](const boost::system::error_code& error) {
+                                     auto live = weak.lock();
+                                     if (!live) return;  // curl dropped the socket meanwhile
+                                     pending = false;
+                                     if (error) return;
+                                     socketAction(fd, select_flag);
+                                     // curl may have removed or re-registered the socket inside
+                                     // socketAction.
+                                     auto it = sockets.find(fd);
+                                     if (it != sockets.end() && it->second == live)
+                                       armSocket(fd, live);
+                                   });
     };
     arm(watch->wanted & CURL_POLL_IN, watch->reading, Wait::wait_read, CURL_CSELECT_IN);
     arm(watch->wanted & CURL_POLL_OUT, watch->writing, Wait::wait_write, CURL_CSELECT_OUT);
@@ -177,7 +179,8 @@ struct HttpClient::Impl {
       transfers.erase(it);
       finish(*transfer, message->data.result);
       release(*transfer);
-      if (!transfer->cancelled && transfer->on_done) transfer->on_done(std::move(transfer->response));
+      if (!transfer->cancelled && transfer->on_done)
+        transfer->on_done(std::move(transfer->response));
     }
   }
 
@@ -283,9 +286,11 @@ HttpClient::HttpClient(boost::asio::io_context& io, TlsSettings tls,
 HttpClient::~HttpClient() {
   *impl_->alive = false;
   impl_->alive.reset();
-  for (auto& [id, transfer] : impl_->transfers) impl_->release(*transfer);
+  for (auto& [id, transfer] : impl_->transfers)
+    impl_->release(*transfer);
   impl_->transfers.clear();
-  for (auto& [fd, watch] : impl_->sockets) watch->descriptor.release();
+  for (auto& [fd, watch] : impl_->sockets)
+    watch->descriptor.release();
   impl_->sockets.clear();
   impl_->timer.cancel();
   curl_multi_cleanup(impl_->multi);
@@ -304,11 +309,11 @@ HttpClient::RequestId HttpClient::start(HttpRequest request, OnData on_data, OnD
   impl_->transfers.emplace(id, std::move(transfer));
   // Adding a handle from inside a curl callback (e.g. a watch's on_data) is not allowed:
   // always add from a fresh loop turn.
-  boost::asio::post(impl_->io, [impl = impl_.get(), raw, id,
-                                alive = std::weak_ptr<bool>(impl_->alive)] {
-    if (alive.expired() || !impl->transfers.count(id) || raw->cancelled) return;
-    curl_multi_add_handle(impl->multi, raw->easy);
-  });
+  boost::asio::post(impl_->io,
+                    [impl = impl_.get(), raw, id, alive = std::weak_ptr<bool>(impl_->alive)] {
+                      if (alive.expired() || !impl->transfers.count(id) || raw->cancelled) return;
+                      curl_multi_add_handle(impl->multi, raw->easy);
+                    });
   return id;
 }
 
@@ -327,6 +332,8 @@ void HttpClient::cancel(RequestId id) {
   });
 }
 
-std::size_t HttpClient::inFlight() const { return impl_->transfers.size(); }
+std::size_t HttpClient::inFlight() const {
+  return impl_->transfers.size();
+}
 
 }  // namespace lbd::k8s

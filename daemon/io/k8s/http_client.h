@@ -45,10 +45,10 @@ struct HttpRequest {
 };
 
 struct HttpResponse {
-  long status = 0;                            // 0 when the transfer failed
+  long status = 0;                             // 0 when the transfer failed
   std::map<std::string, std::string> headers;  // names lower-cased
-  std::string body;                           // empty for streaming requests
-  std::string transport_error;                // curl's message when status == 0 or cut short
+  std::string body;                            // empty for streaming requests
+  std::string transport_error;                 // curl's message when status == 0 or cut short
   bool http2 = false;
 };
 
@@ -58,7 +58,8 @@ class HttpClient {
   using OnData = std::function<void(std::string_view)>;
   using OnDone = std::function<void(HttpResponse)>;
 
-  HttpClient(boost::asio::io_context& io, TlsSettings tls, std::chrono::milliseconds connect_timeout);
+  HttpClient(boost::asio::io_context& io, TlsSettings tls,
+             std::chrono::milliseconds connect_timeout);
   ~HttpClient();
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;

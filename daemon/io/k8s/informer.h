@@ -8,9 +8,9 @@
 #include <random>
 #include <string>
 
+#include <spdlog/logger.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <spdlog/logger.h>
 
 #include "core/k8s/informer_cache.h"
 #include "core/k8s/list_watch.h"
@@ -19,7 +19,8 @@
 namespace lbd::k8s {
 
 struct InformerOptions {
-  std::string collection_path;  // e.g. "/api/v1/services", "/apis/coordination.k8s.io/v1/namespaces/lbd-system/leases"
+  std::string collection_path;  // e.g. "/api/v1/services",
+                                // "/apis/coordination.k8s.io/v1/namespaces/lbd-system/leases"
   std::string selector_query;   // e.g. "labelSelector=app%3Dx" (already URL-encoded), may be empty
   std::uint32_t page_size = 500;
   // Watches end server-side after a random time in this range (as client-go does), so
@@ -89,7 +90,8 @@ class Informer {
       q += part;
     };
     add(options_.selector_query);
-    for (const auto& part : parts) add(part);
+    for (const auto& part : parts)
+      add(part);
     return q;
   }
 
@@ -120,12 +122,13 @@ class Informer {
   void watch(const std::string& resource_version) {
     state_ = "watching";
     const auto span = options_.max_watch_timeout - options_.min_watch_timeout;
-    const auto timeout = options_.min_watch_timeout +
-                         std::chrono::seconds(static_cast<long>(draw() * static_cast<double>(span.count())));
+    const auto timeout =
+        options_.min_watch_timeout +
+        std::chrono::seconds(static_cast<long>(draw() * static_cast<double>(span.count())));
     const std::string path =
-        options_.collection_path + query({"watch=true", "allowWatchBookmarks=true",
-                                          "resourceVersion=" + resource_version,
-                                          "timeoutSeconds=" + std::to_string(timeout.count())});
+        options_.collection_path +
+        query({"watch=true", "allowWatchBookmarks=true", "resourceVersion=" + resource_version,
+               "timeoutSeconds=" + std::to_string(timeout.count())});
     splitter_.reset();
     abandoned_ = false;
     watch_id_ = api_.stream(

@@ -37,7 +37,9 @@ JournalFields::JournalFields(std::vector<std::pair<std::string, std::string>> fi
   innermost_scope = this;
 }
 
-JournalFields::~JournalFields() { innermost_scope = outer_; }
+JournalFields::~JournalFields() {
+  innermost_scope = outer_;
+}
 
 std::vector<std::pair<std::string, std::string>> JournalFields::current() {
   std::vector<const JournalFields*> scopes;
@@ -70,7 +72,8 @@ void JournalSink::sink_it_(const spdlog::details::log_msg& message) {
   }
   std::vector<iovec> iov;
   iov.reserve(fields.size());
-  for (auto& field : fields) iov.push_back({field.data(), field.size()});
+  for (auto& field : fields)
+    iov.push_back({field.data(), field.size()});
   sd_journal_sendv(iov.data(), static_cast<int>(iov.size()));
 }
 

@@ -29,14 +29,18 @@ void SdNotifier::ready(std::string_view status) {
   notify("READY=1\nSTATUS=" + std::string(status));
 }
 
-void SdNotifier::status(std::string_view status) { notify("STATUS=" + std::string(status)); }
+void SdNotifier::status(std::string_view status) {
+  notify("STATUS=" + std::string(status));
+}
 
 void SdNotifier::reloading() {
   notify("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(monotonicUsec()) +
          "\nSTATUS=Reloading configuration");
 }
 
-void SdNotifier::stopping() { notify("STOPPING=1\nSTATUS=Stopping"); }
+void SdNotifier::stopping() {
+  notify("STOPPING=1\nSTATUS=Stopping");
+}
 
 void SdNotifier::startWatchdog() {
   std::uint64_t usec = 0;

@@ -14,7 +14,8 @@ std::vector<std::string> problems(const std::vector<ConfigSource>& sources) {
   auto config = parseConfig(sources);
   if (config) return {};
   std::vector<std::string> lines;
-  for (const auto& diagnostic : config.error()) lines.push_back(diagnostic.toString());
+  for (const auto& diagnostic : config.error())
+    lines.push_back(diagnostic.toString());
   return lines;
 }
 
@@ -55,7 +56,8 @@ TEST_P(ConfigErrors, ReportsExactlyTheseProblems) {
 INSTANTIATE_TEST_SUITE_P(EveryErrorClass, ConfigErrors, ::testing::ValuesIn(kErrorCases),
                          [](const auto& param_info) {
                            std::string name = param_info.param.name;
-                           for (auto& c : name) if (c == '-') c = '_';
+                           for (auto& c : name)
+                             if (c == '-') c = '_';
                            return name;
                          });
 
@@ -77,7 +79,8 @@ TEST(ConfigParser, EmptyConfigGivesTheDocumentedDefaults) {
 }
 
 TEST(ConfigParser, FullSampleEveryKey) {
-  const Config config = parse({ConfigSource{"lbd.toml", readFile(std::string(LBD_TEST_DATA) + "/config/full.toml"), true}});
+  const Config config = parse(
+      {ConfigSource{"lbd.toml", readFile(std::string(LBD_TEST_DATA) + "/config/full.toml"), true}});
   EXPECT_EQ(config.node.name, "worker-1.example");
   const auto& k = config.kubernetes;
   EXPECT_EQ(k.server, "https://192.0.2.10:6443");
@@ -110,7 +113,9 @@ TEST(ConfigParser, FullSampleEveryKey) {
   const Pool& web = config.pools[0];
   EXPECT_EQ(web.name, "web");
   EXPECT_EQ(web.mode, PoolMode::Layer2);
-  EXPECT_EQ(web.address_texts, (std::vector<std::string>{"192.0.2.240/28", "192.0.2.100-192.0.2.110", "2001:db8:1::/120"}));
+  EXPECT_EQ(
+      web.address_texts,
+      (std::vector<std::string>{"192.0.2.240/28", "192.0.2.100-192.0.2.110", "2001:db8:1::/120"}));
   EXPECT_EQ(web.addresses.size().toString(), std::to_string(16 + 11 + 256));
   EXPECT_FALSE(web.auto_assign);
   EXPECT_TRUE(web.avoid_buggy_ips);
@@ -136,7 +141,8 @@ TEST(ConfigParser, FullSampleEveryKey) {
   EXPECT_EQ(peer.connect_retry, 1s);
   EXPECT_EQ(peer.password_file, "/etc/lbd/tor1.key");
   EXPECT_EQ(peer.ebgp_multihop, 2);
-  EXPECT_EQ(peer.families, (std::vector<AddressFamilyName>{AddressFamilyName::Ipv4Unicast, AddressFamilyName::Ipv6Unicast}));
+  EXPECT_EQ(peer.families, (std::vector<AddressFamilyName>{AddressFamilyName::Ipv4Unicast,
+                                                           AddressFamilyName::Ipv6Unicast}));
   EXPECT_EQ(peer.node_selector.toString(), "rack=r1");
 
   ASSERT_EQ(config.bgp_advertisements.size(), 1u);
@@ -153,14 +159,19 @@ TEST(ConfigParser, FullSampleEveryKey) {
 
 TEST(ConfigParser, AllErrorsOfAllFilesAtOnceInSourceOrder) {
   const auto lines = problems({
-      ConfigSource{"/etc/lbd/lbd.toml", "[kubernetes]\nqps = \"fast\"\n[election]\nnamespace = \"LB\"\n", true},
-      ConfigSource{"/etc/lbd/pools.d/a.toml", "[[pool]]\nname = \"a\"\naddresses = [\"192.0.2.0/33\"]\n", false},
+      ConfigSource{"/etc/lbd/lbd.toml",
+                   "[kubernetes]\nqps = \"fast\"\n[election]\nnamespace = \"LB\"\n", true},
+      ConfigSource{"/etc/lbd/pools.d/a.toml",
+                   "[[pool]]\nname = \"a\"\naddresses = [\"192.0.2.0/33\"]\n", false},
   });
-  EXPECT_EQ(lines, (std::vector<std::string>{
-                       "/etc/lbd/lbd.toml:2:7: kubernetes.qps: expected a number, got a string",
-                       "/etc/lbd/lbd.toml:4:13: election.namespace: \"LB\" is not a valid name: use 1-63 lower-case letters, digits and '-', starting and ending with a letter or digit",
-                       "/etc/lbd/pools.d/a.toml:3:14: pool[a].addresses[0]: \"192.0.2.0/33\" is not a valid prefix: length 33 is longer than 32 bits",
-                   }));
+  EXPECT_EQ(lines,
+            (std::vector<std::string>{
+                "/etc/lbd/lbd.toml:2:7: kubernetes.qps: expected a number, got a string",
+                "/etc/lbd/lbd.toml:4:13: election.namespace: \"LB\" is not a valid name: use 1-63 "
+                "lower-case letters, digits and '-', starting and ending with a letter or digit",
+                "/etc/lbd/pools.d/a.toml:3:14: pool[a].addresses[0]: \"192.0.2.0/33\" is not a "
+                "valid prefix: length 33 is longer than 32 bits",
+            }));
 }
 
 TEST(ConfigParser, SyntaxErrorInOneFileStillChecksTheOthers) {
@@ -170,7 +181,9 @@ TEST(ConfigParser, SyntaxErrorInOneFileStillChecksTheOthers) {
   });
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[0].rfind("lbd.toml:1:6: TOML syntax error: ", 0), 0u) << lines[0];
-  EXPECT_EQ(lines[1], "pools.d/a.toml:1:1: pool[a].addresses: every pool needs addresses (CIDRs, \"A-B\" ranges or single IPs)");
+  EXPECT_EQ(lines[1],
+            "pools.d/a.toml:1:1: pool[a].addresses: every pool needs addresses (CIDRs, \"A-B\" "
+            "ranges or single IPs)");
 }
 
 TEST(ConfigParser, PoolsDirHoldsOnlyPoolsPeersAndAdvertisements) {
@@ -178,55 +191,73 @@ TEST(ConfigParser, PoolsDirHoldsOnlyPoolsPeersAndAdvertisements) {
       ConfigSource{"lbd.toml", "", true},
       ConfigSource{"pools.d/x.toml", "[kubernetes]\nqps = 1\n[bgp]\nasn = 1\n", false},
   });
-  EXPECT_EQ(lines, (std::vector<std::string>{
-                       "pools.d/x.toml:1:1: kubernetes: only allowed in the main configuration file",
-                       "pools.d/x.toml:4:7: bgp.asn: only allowed in the main configuration file",
-                   }));
+  EXPECT_EQ(lines,
+            (std::vector<std::string>{
+                "pools.d/x.toml:1:1: kubernetes: only allowed in the main configuration file",
+                "pools.d/x.toml:4:7: bgp.asn: only allowed in the main configuration file",
+            }));
 }
 
 TEST(ConfigParser, PoolsFromEveryFileInOrderAndCrossFileChecks) {
   const Config config = parse({
-      ConfigSource{"lbd.toml", "[bgp]\nasn = 65001\n[[pool]]\nname = \"main\"\naddresses = [\"192.0.2.0/30\"]\n", true},
-      ConfigSource{"pools.d/a.toml", "[[pool]]\nname = \"edge\"\nmode = \"bgp\"\naddresses = [\"198.51.100.0/30\"]\n", false},
-      ConfigSource{"pools.d/b.toml", "[[bgp.peer]]\nname = \"tor1\"\naddress = \"192.0.2.254\"\nasn = 65000\n", false},
+      ConfigSource{
+          "lbd.toml",
+          "[bgp]\nasn = 65001\n[[pool]]\nname = \"main\"\naddresses = [\"192.0.2.0/30\"]\n", true},
+      ConfigSource{"pools.d/a.toml",
+                   "[[pool]]\nname = \"edge\"\nmode = \"bgp\"\naddresses = [\"198.51.100.0/30\"]\n",
+                   false},
+      ConfigSource{"pools.d/b.toml",
+                   "[[bgp.peer]]\nname = \"tor1\"\naddress = \"192.0.2.254\"\nasn = 65000\n",
+                   false},
   });
   ASSERT_EQ(config.pools.size(), 2u);
   EXPECT_EQ(config.pools[0].name, "main");
   EXPECT_EQ(config.pools[1].name, "edge");
   EXPECT_EQ(config.findPool("edge"), &config.pools[1]);
   EXPECT_EQ(config.findPool("nope"), nullptr);
-  EXPECT_EQ(config.files, (std::vector<std::string>{"lbd.toml", "pools.d/a.toml", "pools.d/b.toml"}));
+  EXPECT_EQ(config.files,
+            (std::vector<std::string>{"lbd.toml", "pools.d/a.toml", "pools.d/b.toml"}));
   // The pool in a.toml needs the peer of b.toml, and the peer needs [bgp] asn of lbd.toml.
 }
 
 TEST(ConfigParser, DuplicatesAcrossFilesNameTheFirstPlace) {
   const auto lines = problems({
       ConfigSource{"lbd.toml", "[[pool]]\nname = \"a\"\naddresses = [\"192.0.2.0/30\"]\n", true},
-      ConfigSource{"pools.d/b.toml", "[[pool]]\nname = \"a\"\naddresses = [\"192.0.2.2\"]\n", false},
+      ConfigSource{"pools.d/b.toml", "[[pool]]\nname = \"a\"\naddresses = [\"192.0.2.2\"]\n",
+                   false},
   });
   EXPECT_EQ(lines, (std::vector<std::string>{
-                       "pools.d/b.toml:2:8: pool[a].name: duplicate pool name \"a\" (first defined at lbd.toml:2:8)",
-                       "pools.d/b.toml:3:14: pool[a].addresses[0]: 192.0.2.2 overlaps 192.0.2.0/30 of the same pool (lbd.toml:3:14)",
+                       "pools.d/b.toml:2:8: pool[a].name: duplicate pool name \"a\" (first defined "
+                       "at lbd.toml:2:8)",
+                       "pools.d/b.toml:3:14: pool[a].addresses[0]: 192.0.2.2 overlaps 192.0.2.0/30 "
+                       "of the same pool (lbd.toml:3:14)",
                    }));
 }
 
 TEST(ConfigParser, HashIgnoresCommentsAndLayoutButNotValues) {
-  auto hash = [](const std::string& text) { return parse({ConfigSource{"lbd.toml", text, true}}).hash; };
+  auto hash = [](const std::string& text) {
+    return parse({ConfigSource{"lbd.toml", text, true}}).hash;
+  };
   const std::string base = hash("[[pool]]\nname = \"a\"\naddresses = [\"192.0.2.0/30\"]\n");
-  EXPECT_EQ(hash("# comment\n[[pool]]\n  name   =  \"a\"   # the name\n\naddresses = [ \"192.0.2.0/30\" ]\n"), base);
-  EXPECT_EQ(hash("[[pool]]\naddresses = [\"192.0.2.0/30\"]\nname = \"a\"\n"), base) << "key order does not count";
+  EXPECT_EQ(hash("# comment\n[[pool]]\n  name   =  \"a\"   # the name\n\naddresses = [ "
+                 "\"192.0.2.0/30\" ]\n"),
+            base);
+  EXPECT_EQ(hash("[[pool]]\naddresses = [\"192.0.2.0/30\"]\nname = \"a\"\n"), base)
+      << "key order does not count";
   EXPECT_NE(hash("[[pool]]\nname = \"a\"\naddresses = [\"192.0.2.0/31\"]\n"), base);
   EXPECT_NE(hash("[[pool]]\nname = \"b\"\naddresses = [\"192.0.2.0/30\"]\n"), base);
 }
 
 TEST(ConfigParser, ShippedSamplesAreValid) {
   const std::string etc = std::string(LBD_SOURCE_DIR) + "/etc/";
-  const Config installed = parse({ConfigSource{etc + "lbd.toml", readFile(etc + "lbd.toml"), true}});
+  const Config installed =
+      parse({ConfigSource{etc + "lbd.toml", readFile(etc + "lbd.toml"), true}});
   EXPECT_TRUE(installed.pools.empty()) << "the installed default must not hand out addresses";
   EXPECT_FALSE(installed.kubernetes.configured());
   const Config example = parse({
       ConfigSource{etc + "lbd.toml", readFile(etc + "lbd.toml"), true},
-      ConfigSource{etc + "pools.d/example.toml.sample", readFile(etc + "pools.d/example.toml.sample"), false},
+      ConfigSource{etc + "pools.d/example.toml.sample",
+                   readFile(etc + "pools.d/example.toml.sample"), false},
   });
   EXPECT_EQ(example.pools.size(), 2u);
   EXPECT_EQ(example.bgp_peers.size(), 1u);

@@ -19,7 +19,8 @@ Lease lease(const std::string& name, const std::string& rv, const std::string& h
 TEST(InformerCache, UpsertIgnoresRepeatsOfTheSameVersion) {
   InformerCache<Lease> cache;
   int added = 0, updated = 0;
-  cache.setHandlers({[&](const Lease&) { ++added; }, [&](const Lease&, const Lease&) { ++updated; }, {}});
+  cache.setHandlers(
+      {[&](const Lease&) { ++added; }, [&](const Lease&, const Lease&) { ++updated; }, {}});
   cache.upsert(lease("x", "1", "a"));
   cache.upsert(lease("x", "1", "a"));  // ADDED repeated after a watch reconnect
   cache.upsert(lease("x", "2", "b"));
@@ -32,9 +33,11 @@ TEST(InformerCache, UpsertIgnoresRepeatsOfTheSameVersion) {
 TEST(InformerCache, UpdateHandlerSeesBeforeAndAfter) {
   InformerCache<Lease> cache;
   std::string seen;
-  cache.setHandlers({{}, [&](const Lease& before, const Lease& after) {
+  cache.setHandlers({{},
+                     [&](const Lease& before, const Lease& after) {
                        seen = before.holder_identity + "->" + after.holder_identity;
-                     }, {}});
+                     },
+                     {}});
   cache.upsert(lease("x", "1", "a"));
   cache.upsert(lease("x", "2", "b"));
   EXPECT_EQ(seen, "a->b");

@@ -63,11 +63,15 @@ contexts: [{name: x, context: {cluster: c, user: u}}]
 )";
   const Case cases[] = {
       {"[1, 2]", "", "kubeconfig is not a YAML mapping"},
-      {base + "users: [{name: u, user: {token: t}}]\n", "", "kubeconfig has no current-context and none was chosen"},
-      {base + "users: [{name: u, user: {token: t}}]\n", "nope", "kubeconfig has no context \"nope\""},
-      {base + "users: []\n", "x", "context \"x\" names user \"u\", which the kubeconfig does not define"},
+      {base + "users: [{name: u, user: {token: t}}]\n", "",
+       "kubeconfig has no current-context and none was chosen"},
+      {base + "users: [{name: u, user: {token: t}}]\n", "nope",
+       "kubeconfig has no context \"nope\""},
+      {base + "users: []\n", "x",
+       "context \"x\" names user \"u\", which the kubeconfig does not define"},
       {base + "users: [{name: u, user: {exec: {command: aws}}}]\n", "x",
-       "user \"u\": exec credential plugins are not supported (use a token, a token file or a client "
+       "user \"u\": exec credential plugins are not supported (use a token, a token file or a "
+       "client "
        "certificate)"},
       {base + "users: [{name: u, user: {client-key: k.pem}}]\n", "x",
        "user \"u\": a client certificate needs its key and vice versa"},
@@ -75,10 +79,14 @@ contexts: [{name: x, context: {cluster: c, user: u}}]
        "user \"u\": client-certificate-data: invalid base64 character"},
       {R"(clusters: [{name: c, cluster: {server: "http://h:8080"}}]
 contexts: [{name: x, context: {cluster: c}}]
-)", "x", "cluster \"c\": server \"http://h:8080\" is not an https:// URL (lbd always uses verified TLS)"},
+)",
+       "x",
+       "cluster \"c\": server \"http://h:8080\" is not an https:// URL (lbd always uses verified "
+       "TLS)"},
       {R"(clusters: [{name: c, cluster: {server: "https://h", insecure-skip-tls-verify: true}}]
 contexts: [{name: x, context: {cluster: c}}]
-)", "x", "cluster \"c\": insecure-skip-tls-verify is not supported (lbd always verifies TLS)"},
+)",
+       "x", "cluster \"c\": insecure-skip-tls-verify is not supported (lbd always verifies TLS)"},
   };
   for (const auto& c : cases) {
     auto access = parseKubeconfig(c.yaml, c.context, "/etc/lbd");

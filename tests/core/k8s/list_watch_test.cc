@@ -26,16 +26,18 @@ ListPage page(std::string rv, std::string continue_token, std::vector<std::strin
   ListPage result;
   result.resource_version = std::move(rv);
   result.continue_token = std::move(continue_token);
-  for (const auto& item : items) result.items.push_back(parseJson(item).value());
+  for (const auto& item : items)
+    result.items.push_back(parseJson(item).value());
   return result;
 }
 
 class ListWatchTest : public ::testing::Test {
  protected:
   ListWatchTest() {
-    cache.setHandlers({[this](const Service& s) { log << "+" << s.meta.name << " "; },
-                       [this](const Service&, const Service& s) { log << "~" << s.meta.name << " "; },
-                       [this](const Service& s) { log << "-" << s.meta.name << " "; }});
+    cache.setHandlers(
+        {[this](const Service& s) { log << "+" << s.meta.name << " "; },
+         [this](const Service&, const Service& s) { log << "~" << s.meta.name << " "; },
+         [this](const Service& s) { log << "-" << s.meta.name << " "; }});
   }
   InformerCache<Service> cache;
   ListWatch<Service> machine{cache, Backoff(100ms, 10s)};
@@ -44,14 +46,17 @@ class ListWatchTest : public ::testing::Test {
 
 TEST_F(ListWatchTest, RecordedPagesThenWatchFromTheListResourceVersion) {
   EXPECT_EQ(machine.start().kind, Kind::List);
-  auto next = machine.onListPage(decodeListPage(readTestData("k8s/services-10-list-limit2-page1.json")).value());
+  auto next = machine.onListPage(
+      decodeListPage(readTestData("k8s/services-10-list-limit2-page1.json")).value());
   EXPECT_EQ(next.kind, Kind::List);
   EXPECT_EQ(next.continue_token,
             "eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6MjUwLCJzdGFydCI6InN2Yy1iXHUwMDAwIn0");
   EXPECT_FALSE(cache.synced()) << "a partial list must not be applied";
-  next = machine.onListPage(decodeListPage(readTestData("k8s/services-11-list-limit2-page2.json")).value());
+  next = machine.onListPage(
+      decodeListPage(readTestData("k8s/services-11-list-limit2-page2.json")).value());
   EXPECT_EQ(next.kind, Kind::List);
-  next = machine.onListPage(decodeListPage(readTestData("k8s/services-12-list-limit2-page3-last.json")).value());
+  next = machine.onListPage(
+      decodeListPage(readTestData("k8s/services-12-list-limit2-page3-last.json")).value());
   EXPECT_EQ(next, (ListWatchRequest{Kind::Watch, "", "250", 0ms}));
   EXPECT_TRUE(cache.synced());
   EXPECT_EQ(cache.objects().size(), 5u);
@@ -91,7 +96,8 @@ TEST_F(ListWatchTest, FailuresBackOffExponentiallyAndResetAfterSuccess) {
   EXPECT_EQ(next.resource_version, "10");
   EXPECT_EQ(next.delay, 400ms);  // ceiling 800 ms, lowest draw
   EXPECT_EQ(machine.onWatchEnded(true, 200, 1.0).delay, 0ms);
-  EXPECT_EQ(machine.onWatchEnded(false, 0, 1.0).delay, 100ms) << "backoff resets after a clean watch";
+  EXPECT_EQ(machine.onWatchEnded(false, 0, 1.0).delay, 100ms)
+      << "backoff resets after a clean watch";
   EXPECT_EQ(machine.counters().failures, 5u);
 }
 
@@ -138,7 +144,8 @@ TEST(LineSplitter, KeepsPartialLinesUntilComplete) {
   LineSplitter splitter;
   EXPECT_TRUE(splitter.feed("{\"a\":").empty());
   EXPECT_EQ(splitter.pending(), 5u);
-  EXPECT_EQ(splitter.feed("1}\n{\"b\":2}\n{"), (std::vector<std::string>{"{\"a\":1}", "{\"b\":2}"}));
+  EXPECT_EQ(splitter.feed("1}\n{\"b\":2}\n{"),
+            (std::vector<std::string>{"{\"a\":1}", "{\"b\":2}"}));
   EXPECT_EQ(splitter.pending(), 1u);
 }
 

@@ -13,12 +13,14 @@ const WallClock kNow = WallClock(std::chrono::seconds(1795550400)) + 123456us + 
 TEST(ObjectBuilders, TimeFormatsMatchTheApi) {
   EXPECT_EQ(formatTime(kNow), "2026-11-24T20:00:00Z");
   EXPECT_EQ(formatMicroTime(kNow), "2026-11-24T20:00:00.123456Z");
-  EXPECT_EQ(formatMicroTime(WallClock(std::chrono::seconds(1795550400))), "2026-11-24T20:00:00.000000Z");
+  EXPECT_EQ(formatMicroTime(WallClock(std::chrono::seconds(1795550400))),
+            "2026-11-24T20:00:00.000000Z");
 }
 
 TEST(ObjectBuilders, ServiceIngressPatchReplacesTheList) {
-  EXPECT_EQ(serviceIngressPatch({"192.0.2.10", "2001:db8::10"}, "VIP").dump(),
-            R"({"status":{"loadBalancer":{"ingress":[{"ip":"192.0.2.10","ipMode":"VIP"},{"ip":"2001:db8::10","ipMode":"VIP"}]}}})");
+  EXPECT_EQ(
+      serviceIngressPatch({"192.0.2.10", "2001:db8::10"}, "VIP").dump(),
+      R"({"status":{"loadBalancer":{"ingress":[{"ip":"192.0.2.10","ipMode":"VIP"},{"ip":"2001:db8::10","ipMode":"VIP"}]}}})");
   EXPECT_EQ(serviceIngressPatch({"192.0.2.10"}, "").dump(),
             R"({"status":{"loadBalancer":{"ingress":[{"ip":"192.0.2.10"}]}}})");
   EXPECT_EQ(serviceIngressPatch({}, "VIP").dump(), R"({"status":{"loadBalancer":{"ingress":[]}}})");
@@ -41,7 +43,8 @@ TEST(ObjectBuilders, EventLikeClientGo) {
   EXPECT_EQ(event["firstTimestamp"], "2026-11-24T20:00:00Z");
   EXPECT_EQ(event["type"], "Normal");
   EXPECT_EQ(event["source"]["component"], "lbd");
-  EXPECT_EQ(eventRepeatPatch(3, kNow).dump(), R"({"count":3,"lastTimestamp":"2026-11-24T20:00:00Z"})");
+  EXPECT_EQ(eventRepeatPatch(3, kNow).dump(),
+            R"({"count":3,"lastTimestamp":"2026-11-24T20:00:00Z"})");
 }
 
 TEST(ObjectBuilders, LeaseForCreateAndUpdate) {
@@ -52,8 +55,9 @@ TEST(ObjectBuilders, LeaseForCreateAndUpdate) {
   spec.lease_duration_seconds = 15;
   spec.acquire_time = kNow;
   spec.renew_time = kNow;
-  EXPECT_EQ(leaseObject(spec).dump(),
-            R"({"apiVersion":"coordination.k8s.io/v1","kind":"Lease","metadata":{"name":"lbd-allocator","namespace":"lbd-system"},"spec":{"acquireTime":"2026-11-24T20:00:00.123456Z","holderIdentity":"node-a","leaseDurationSeconds":15,"leaseTransitions":0,"renewTime":"2026-11-24T20:00:00.123456Z"}})");
+  EXPECT_EQ(
+      leaseObject(spec).dump(),
+      R"({"apiVersion":"coordination.k8s.io/v1","kind":"Lease","metadata":{"name":"lbd-allocator","namespace":"lbd-system"},"spec":{"acquireTime":"2026-11-24T20:00:00.123456Z","holderIdentity":"node-a","leaseDurationSeconds":15,"leaseTransitions":0,"renewTime":"2026-11-24T20:00:00.123456Z"}})");
   spec.resource_version = "99";
   EXPECT_EQ(leaseObject(spec)["metadata"]["resourceVersion"], "99");
 }

@@ -131,7 +131,8 @@ TEST(ObjectCodec, WatchEventsAndStatus) {
   EXPECT_EQ(decodeWatchEvent(R"({"type":"SURPRISE","object":{}})").error().message,
             "unknown watch event type \"SURPRISE\"");
   EXPECT_EQ(decodeWatchEvent(R"({"type":"ADDED"})").error().message, "watch event has no object");
-  EXPECT_EQ(decodeStatus(nlohmann::json{{"kind", 3}}).error().message, "status.kind is not a string");
+  EXPECT_EQ(decodeStatus(nlohmann::json{{"kind", 3}}).error().message,
+            "status.kind is not a string");
 }
 
 TEST(ObjectCodec, RecordedListPageWithContinue) {

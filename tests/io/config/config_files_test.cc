@@ -63,7 +63,8 @@ TEST_F(ConfigFilesTest, UnreadableFilesAreDiagnosticsNotCrashes) {
   auto missing = loadConfig(path("nope.toml"));
   ASSERT_FALSE(missing);
   ASSERT_EQ(missing.error().size(), 1u);
-  EXPECT_EQ(missing.error()[0].toString(), path("nope.toml") + ": cannot read: No such file or directory");
+  EXPECT_EQ(missing.error()[0].toString(),
+            path("nope.toml") + ": cannot read: No such file or directory");
 
   fs::create_directory(dir_ / "dir.toml");
   auto directory = loadConfig(path("dir.toml"));
@@ -77,7 +78,8 @@ TEST_F(ConfigFilesTest, ProblemsOfEveryFileTogether) {
   auto config = loadConfig(path("lbd.toml"));
   ASSERT_FALSE(config);
   ASSERT_EQ(config.error().size(), 2u);
-  EXPECT_EQ(config.error()[0].toString(), path("lbd.toml") + ":2:1: node.nmae: unknown key (did you mean \"name\"?)");
+  EXPECT_EQ(config.error()[0].toString(),
+            path("lbd.toml") + ":2:1: node.nmae: unknown key (did you mean \"name\"?)");
   EXPECT_EQ(config.error()[1].where.file, path("pools.d/a.toml"));
 }
 

@@ -23,7 +23,8 @@ class HttpClientTest : public ::testing::Test {
                            ("lbd-http-" + std::to_string(getpid())));
     std::filesystem::create_directories(*dir_);
     server_ = new lbd::testing::ChildProcess(
-        {"/usr/bin/python3", std::string(LBD_SOURCE_DIR) + "/tests/io/k8s/https_fixture.py", *dir_});
+        {"/usr/bin/python3", std::string(LBD_SOURCE_DIR) + "/tests/io/k8s/https_fixture.py",
+         *dir_});
     port_ = new std::string(server_->readLine());
     ASSERT_FALSE(port_->empty()) << "the HTTPS fixture did not start";
   }
@@ -42,7 +43,10 @@ class HttpClientTest : public ::testing::Test {
     HttpResponse result;
     bool done = false;
     client.start(
-        std::move(request), [&](std::string_view data) { if (streamed) streamed->append(data); },
+        std::move(request),
+        [&](std::string_view data) {
+          if (streamed) streamed->append(data);
+        },
         [&](HttpResponse response) {
           result = std::move(response);
           done = true;
@@ -74,7 +78,8 @@ TEST_F(HttpClientTest, UntrustedServerIsRefused) {
   HttpClient client(io_, TlsSettings{"/etc/ssl/certs/ca-certificates.crt", "", "", "", "", ""}, 5s);
   auto response = fetch(client, {"GET", url("/hello"), {}, "", 0ms, false});
   EXPECT_EQ(response.status, 0);
-  EXPECT_NE(response.transport_error.find("certificate"), std::string::npos) << response.transport_error;
+  EXPECT_NE(response.transport_error.find("certificate"), std::string::npos)
+      << response.transport_error;
 }
 
 TEST_F(HttpClientTest, CaFromMemory) {
@@ -86,9 +91,13 @@ TEST_F(HttpClientTest, CaFromMemory) {
 
 TEST_F(HttpClientTest, SendsMethodBodyAndHeaders) {
   HttpClient client(io_, trusted(), 5s);
-  auto response = fetch(client, {"PATCH", url("/echo"),
-                                 {"Content-Type: application/merge-patch+json", "Authorization: Bearer t0k"},
-                                 R"({"status":{}})", 0ms, false});
+  auto response =
+      fetch(client, {"PATCH",
+                     url("/echo"),
+                     {"Content-Type: application/merge-patch+json", "Authorization: Bearer t0k"},
+                     R"({"status":{}})",
+                     0ms,
+                     false});
   ASSERT_EQ(response.status, 200);
   auto echo = nlohmann::json::parse(response.body);
   EXPECT_EQ(echo["method"], "PATCH");
@@ -137,11 +146,14 @@ TEST_F(HttpClientTest, RequestTimeout) {
   HttpClient client(io_, trusted(), 5s);
   auto response = fetch(client, {"GET", url("/slow"), {}, "", 300ms, false});
   EXPECT_EQ(response.status, 0);
-  EXPECT_NE(response.transport_error.find("timed out"), std::string::npos) << response.transport_error;
+  EXPECT_NE(response.transport_error.find("timed out"), std::string::npos)
+      << response.transport_error;
 }
 
 TEST_F(HttpClientTest, ClientCertificate) {
-  HttpClient with(io_, TlsSettings{*dir_ + "/ca.crt", "", *dir_ + "/client.crt", "", *dir_ + "/client.key", ""}, 5s);
+  HttpClient with(
+      io_, TlsSettings{*dir_ + "/ca.crt", "", *dir_ + "/client.crt", "", *dir_ + "/client.key", ""},
+      5s);
   auto response = fetch(with, {"GET", url("/client-cert"), {}, "", 0ms, false});
   EXPECT_EQ(response.status, 200);
   EXPECT_EQ(response.body, "lbd-client");
