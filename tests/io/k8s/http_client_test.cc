@@ -176,12 +176,17 @@ TEST_F(HttpClientTest, CancelledRequestNeverCallsBack) {
 TEST_F(HttpClientTest, ManyConcurrentRequests) {
   HttpClient client(io_, trusted(), 5s);
   int ok = 0;
+  std::string errors;
   for (int i = 0; i < 50; ++i) {
-    client.start({"GET", url("/hello"), {}, "", 0ms, false}, nullptr,
-                 [&](HttpResponse r) { ok += r.status == 200 && r.body == "hello"; });
+    client.start({"GET", url("/hello"), {}, "", 0ms, false}, nullptr, [&](HttpResponse r) {
+      if (r.status == 200 && r.body == "hello")
+        ++ok;
+      else
+        errors += std::to_string(r.status) + " " + r.transport_error + "\n";
+    });
   }
   io_.run_for(20s);
-  EXPECT_EQ(ok, 50);
+  EXPECT_EQ(ok, 50) << errors;
 }
 
 }  // namespace

@@ -99,6 +99,8 @@ ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 ctx.load_cert_chain(os.path.join(d, "server.crt"), os.path.join(d, "server.key"))
 ctx.load_verify_locations(os.path.join(d, "ca.crt"))
 ctx.verify_mode = ssl.CERT_OPTIONAL
+# The default listen backlog (5) drops connections when a test opens 50 at once on a busy machine.
+http.server.ThreadingHTTPServer.request_queue_size = 128
 server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 server.daemon_threads = True
 server.socket = ctx.wrap_socket(server.socket, server_side=True)
