@@ -2,6 +2,7 @@
 """Reloads: a good file is swapped in; a bad file keeps the old config and shows why, both via
 lbctl reload (D-Bus) and via SIGHUP (systemctl reload)."""
 import signal
+import subprocess
 import unittest
 
 from lbdlab import Lab, wait_for
@@ -61,6 +62,23 @@ class Reload(unittest.TestCase):
         self.lab.write("lbd.toml", GOOD)
         self.lab.lbd.send_signal(signal.SIGHUP)
         wait_for(lambda: self.lab.lbctl_json("status")["config_error"] == "", what="error cleared")
+
+    def test_reload_emits_properties_changed(self):
+        # gdbus monitor subscribes with AddMatch, as any client watching lbd would.
+        monitor = subprocess.Popen(["gdbus", "monitor", "--address", self.lab.address, "--dest", "io.lbd1",
+                                    "--object-path", "/io/lbd1"], stdout=subprocess.PIPE, text=True)
+        try:
+            self.assertIn("Monitoring signals", monitor.stdout.readline())
+            self.lab.write("lbd.toml", BAD)
+            self.assertEqual(self.lab.lbctl("reload").returncode, 6)
+            line = wait_for(lambda: (l := monitor.stdout.readline()) and "PropertiesChanged" in l and l,
+                            what="PropertiesChanged")
+            self.assertIn("'io.lbd1.Manager'", line)
+            self.assertIn("'ConfigError': <'" + self.lab.dir + "/" + BAD_MESSAGE, line)
+        finally:
+            monitor.terminate()
+            monitor.wait()
+            monitor.stdout.close()
 
     def test_unreadable_pools_file_is_a_reload_error(self):
         import os
