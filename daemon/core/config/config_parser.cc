@@ -440,27 +440,13 @@ class ConfigParser {
     std::int64_t priority = 0;
     if (r.integer("priority", -kInt32Max - 1, kInt32Max, priority))
       pool.priority = static_cast<std::int32_t>(priority);
-    std::vector<const toml::node*> namespace_nodes;
-    if (r.stringList("namespaces", pool.namespaces, &namespace_nodes)) {
-      for (std::size_t i = 0; i < pool.namespaces.size(); ++i) {
-        if (auto problem = dnsLabelProblem(pool.namespaces[i])) {
-          r.error(namespace_nodes[i], "namespaces[" + std::to_string(i) + "]", *problem);
-        }
-      }
-    }
+    r.checkedList("namespaces", pool.namespaces, dnsLabelProblem);
     readSelector(r, "namespace-selector", pool.namespace_selector);
     readSelector(r, "service-selector", pool.service_selector);
     readSelector(r, "node-selector", pool.node_selector);
-    std::vector<const toml::node*> interface_nodes;
-    if (r.stringList("interfaces", pool.interfaces, &interface_nodes)) {
-      for (std::size_t i = 0; i < pool.interfaces.size(); ++i) {
-        if (auto problem = interfaceNameProblem(pool.interfaces[i])) {
-          r.error(interface_nodes[i], "interfaces[" + std::to_string(i) + "]", *problem);
-        }
-      }
-      if (pool.mode == PoolMode::Bgp && !pool.interfaces.empty()) {
-        r.error(r.node("interfaces"), "interfaces", "only layer2 pools answer on interfaces");
-      }
+    r.checkedList("interfaces", pool.interfaces, interfaceNameProblem);
+    if (pool.mode == PoolMode::Bgp && !pool.interfaces.empty()) {
+      r.error(r.node("interfaces"), "interfaces", "only layer2 pools answer on interfaces");
     }
     r.finish();
     config_.pools.push_back(std::move(pool));
@@ -567,22 +553,8 @@ class ConfigParser {
       for (std::size_t i = 0; i < ad.peers.size(); ++i)
         refs.peers.emplace_back(ad.peers[i], r.where(*peer_nodes[i]));
     }
-    std::vector<const toml::node*> nodes;
-    if (r.stringList("communities", ad.communities, &nodes)) {
-      for (std::size_t i = 0; i < ad.communities.size(); ++i) {
-        if (auto problem = communityProblem(ad.communities[i])) {
-          r.error(nodes[i], "communities[" + std::to_string(i) + "]", *problem);
-        }
-      }
-    }
-    nodes.clear();
-    if (r.stringList("large-communities", ad.large_communities, &nodes)) {
-      for (std::size_t i = 0; i < ad.large_communities.size(); ++i) {
-        if (auto problem = largeCommunityProblem(ad.large_communities[i])) {
-          r.error(nodes[i], "large-communities[" + std::to_string(i) + "]", *problem);
-        }
-      }
-    }
+    r.checkedList("communities", ad.communities, communityProblem);
+    r.checkedList("large-communities", ad.large_communities, largeCommunityProblem);
     std::int64_t number = 0;
     if (r.integer("local-pref", 0, kUint32Max, number))
       ad.local_pref = static_cast<std::uint32_t>(number);

@@ -205,6 +205,21 @@ bool TomlReader::checked(
   return true;
 }
 
+bool TomlReader::checkedList(
+    std::string_view key, std::vector<std::string>& target,
+    const std::function<std::optional<std::string>(const std::string&)>& check) {
+  std::vector<const toml::node*> nodes;
+  if (!stringList(key, target, &nodes)) return false;
+  bool ok = true;
+  for (std::size_t i = 0; i < target.size(); ++i) {
+    if (auto problem = check(target[i])) {
+      error(nodes[i], std::string(key) + "[" + std::to_string(i) + "]", *problem);
+      ok = false;
+    }
+  }
+  return ok;
+}
+
 void TomlReader::finish() {
   for (const auto& [key, value] : table_) {
     const std::string_view name = key.str();

@@ -48,6 +48,10 @@ class TomlReader {
   bool checked(std::string_view key, std::string& target,
                const std::function<std::optional<std::string>(const std::string&)>& check);
 
+  /// An array of strings, each validated by `check`; every bad item is reported with its index.
+  bool checkedList(std::string_view key, std::vector<std::string>& target,
+                   const std::function<std::optional<std::string>(const std::string&)>& check);
+
   /// Marks keys that are read elsewhere (sub-tables handled by the caller).
   void allow(std::string_view key) { known_.insert(std::string(key)); }
   /// Reports every key in the table that was never read.
