@@ -101,6 +101,13 @@ std::variant<DaemonStatus, CtlError> ManagerClient::status() {
     status.started_at_usec = take<std::uint64_t>(properties, "StartedAtUSec");
     status.kubernetes_state = take<std::string>(properties, "KubernetesState");
     status.kubernetes_server = take<std::string>(properties, "KubernetesServer");
+    status.kubernetes_last_error = take<std::string>(properties, "KubernetesLastError");
+    using ResourceStruct =
+        sdbus::Struct<std::string, bool, std::uint64_t, std::uint64_t, std::string>;
+    for (const auto& row : take<std::vector<ResourceStruct>>(properties, "KubernetesResources")) {
+      status.kubernetes_resources.push_back(
+          ResourceInfo{row.get<0>(), row.get<1>(), row.get<2>(), row.get<3>(), row.get<4>()});
+    }
     return status;
   } catch (const sdbus::Error& error) {
     return translate(error, impl_->bus);

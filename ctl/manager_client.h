@@ -17,6 +17,14 @@ struct CtlError {
   std::string reason;
 };
 
+struct ResourceInfo {
+  std::string name;
+  bool synced = false;
+  std::uint64_t objects = 0;
+  std::uint64_t malformed = 0;
+  std::string state;
+};
+
 struct DaemonStatus {
   std::string version;
   std::string node;
@@ -27,6 +35,8 @@ struct DaemonStatus {
   std::uint64_t started_at_usec = 0;
   std::string kubernetes_state;
   std::string kubernetes_server;
+  std::string kubernetes_last_error;
+  std::vector<ResourceInfo> kubernetes_resources;
 };
 
 struct PoolInfo {

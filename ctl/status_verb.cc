@@ -35,6 +35,14 @@ int statusVerb(const OutputOptions& options) {
   const auto& status = std::get<DaemonStatus>(result);
 
   if (options.json != JsonMode::Off) {
+    nlohmann::json resources = nlohmann::json::array();
+    for (const auto& r : status.kubernetes_resources) {
+      resources.push_back({{"resource", r.name},
+                           {"synced", r.synced},
+                           {"objects", r.objects},
+                           {"malformed", r.malformed},
+                           {"state", r.state}});
+    }
     const nlohmann::json json{{"version", status.version},
                               {"node", status.node},
                               {"config_path", status.config_path},
@@ -43,7 +51,9 @@ int statusVerb(const OutputOptions& options) {
                               {"config_loaded_at_usec", status.config_loaded_at_usec},
                               {"started_at_usec", status.started_at_usec},
                               {"kubernetes_state", status.kubernetes_state},
-                              {"kubernetes_server", status.kubernetes_server}};
+                              {"kubernetes_server", status.kubernetes_server},
+                              {"kubernetes_last_error", status.kubernetes_last_error},
+                              {"kubernetes_resources", resources}};
     printJson(json.dump(2), json.dump(), options.json);
     return kExitOk;
   }
@@ -76,6 +86,14 @@ int statusVerb(const OutputOptions& options) {
   }
   field("Started", formatTimestamp(status.started_at_usec, now));
   field("Kubernetes", kubernetesText(status));
+  if (!status.kubernetes_last_error.empty()) field("API error", status.kubernetes_last_error);
+  for (const auto& r : status.kubernetes_resources) {
+    field(r.name,
+          std::string(r.synced ? "synced" : "not synced") + ", " + std::to_string(r.objects) +
+              (r.objects == 1 ? " object" : " objects") +
+              (r.malformed ? ", " + std::to_string(r.malformed) + " malformed skipped" : "") +
+              " (" + r.state + ")");
+  }
   return kExitOk;
 }
 

@@ -11,6 +11,7 @@
 #include "app/exit_codes.h"
 #include "app/logging.h"
 #include "io/config/config_files.h"
+#include "io/k8s/cluster_access_loader.h"
 #include "io/sd/journal_sink.h"
 #include "lbd_version.h"
 
@@ -62,7 +63,8 @@ Daemon::Daemon(DaemonOptions options)
       signals_(io_, SIGTERM, SIGINT, SIGHUP),
       notifier_(io_),
       log_(componentLogger("daemon")),
-      started_at_usec_(realtimeUsec()) {}
+      started_at_usec_(realtimeUsec()),
+      refresh_timer_(io_) {}
 
 Daemon::~Daemon() = default;
 
@@ -73,6 +75,9 @@ int Daemon::run() {
     notifier_.status("Invalid configuration: " + loaded.error().front().toString());
     return kExitInvalidConfig;
   }
+
+  // Before the bus object exists, so that its first properties already say how the API is.
+  applyKubernetesConfig(nullptr);
 
   auto connection = bus::connectBus(options_.bus);
   if (!connection) {
@@ -92,6 +97,7 @@ int Daemon::run() {
   bus_loop_ = std::make_unique<bus::BusLoop>(io_, *bus_connection_);
   bus_loop_->start();
 
+  scheduleRefresh();
   waitForSignal();
   log_->info("lbd {} started: node {}, {}", kVersion, node_name_, statusLine());
   notifier_.ready(statusLine());
@@ -100,6 +106,7 @@ int Daemon::run() {
   io_.run();
 
   notifier_.stopping();
+  if (kubernetes_) kubernetes_->stop();
   bus_loop_->stop();
   try {
     bus_connection_->releaseName(bus::kBusName);
@@ -126,7 +133,9 @@ Result<void, Diagnostics> Daemon::loadConfig() {
 Result<void, std::string> Daemon::reloadConfig() {
   notifier_.reloading();
   const std::string old_hash = config_->hash;
+  const std::shared_ptr<const Config> previous = config_;
   auto loaded = loadConfig();
+  if (loaded) applyKubernetesConfig(previous.get());
   if (!loaded) {
     logDiagnostics(loaded.error());
     log_->error("reload failed: keeping the configuration in force ({})", old_hash.substr(0, 12));
@@ -178,14 +187,29 @@ bus::ManagerProperties Daemon::properties() const {
   properties.config_error = config_error_;
   properties.config_loaded_at_usec = config_loaded_at_usec_;
   properties.started_at_usec = started_at_usec_;
-  properties.kubernetes_state = "not-configured";
-  properties.kubernetes_server = config_->kubernetes.server;
+  if (kubernetes_) {
+    properties.kubernetes_state = kubernetes_->state();
+    properties.kubernetes_server = kubernetes_->server();
+    properties.kubernetes_last_error = kubernetes_->lastError();
+    properties.kubernetes_resources = kubernetes_->resources();
+  } else if (!kubernetes_failure_.empty()) {
+    properties.kubernetes_state = "failed";
+    properties.kubernetes_last_error = kubernetes_failure_;
+  } else {
+    properties.kubernetes_state = "not-configured";
+  }
   return properties;
 }
 
 std::string Daemon::statusLine() const {
-  std::string line = "serving " + countNoun(config_->pools.size(), "pool", "pools") +
-                     "; Kubernetes API not configured";
+  std::string line = "serving " + countNoun(config_->pools.size(), "pool", "pools") + "; ";
+  if (kubernetes_) {
+    line += "Kubernetes API " + kubernetes_->state() + " (" + kubernetes_->server() + ")";
+  } else if (!kubernetes_failure_.empty()) {
+    line += "Kubernetes API failed: " + kubernetes_failure_;
+  } else {
+    line += "Kubernetes API not configured";
+  }
   if (!config_error_.empty()) line += "; last reload failed, see lbctl status";
   return line;
 }
@@ -194,6 +218,40 @@ void Daemon::publish() {
   if (!manager_bus_) return;
   manager_bus_->publish(properties());
   bus_loop_->wake();
+}
+
+void Daemon::applyKubernetesConfig(const Config* previous) {
+  const KubernetesConfig& wanted = config_->kubernetes;
+  if (previous && previous->kubernetes == wanted &&
+      previous->election.lease_namespace == config_->election.lease_namespace &&
+      (kubernetes_ || !kubernetes_failure_.empty() || !wanted.configured())) {
+    return;  // unchanged: keep the caches and the watches running
+  }
+  if (kubernetes_) kubernetes_->stop();
+  kubernetes_.reset();
+  kubernetes_failure_.clear();
+  if (!wanted.configured()) return;
+  auto access = k8s::loadClusterAccess(wanted);
+  if (!access) {
+    kubernetes_failure_ = access.error().message;
+    log_->error("Kubernetes API: {}", kubernetes_failure_);
+    return;
+  }
+  log_->info("Kubernetes API: watching {}", access->server);
+  kubernetes_ = std::make_unique<KubernetesWatch>(
+      io_, wanted, config_->election, std::move(access.value()), componentLogger("kubernetes"));
+  kubernetes_->start();
+}
+
+void Daemon::scheduleRefresh() {
+  // Informers change state on their own; publishing once a second keeps D-Bus current
+  // (PropertiesChanged is only sent when something did change).
+  refresh_timer_.expires_after(std::chrono::seconds(1));
+  refresh_timer_.async_wait([this](const boost::system::error_code& error) {
+    if (error) return;
+    publish();
+    scheduleRefresh();
+  });
 }
 
 void Daemon::waitForSignal() {
@@ -211,6 +269,7 @@ void Daemon::onSignal(int signal_number) {
     return;
   }
   log_->info("{}: stopping", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+  refresh_timer_.cancel();
   io_.stop();
 }
 

@@ -11,6 +11,7 @@
 #include <boost/asio/signal_set.hpp>
 
 #include "app/daemon_options.h"
+#include "app/kubernetes_watch.h"
 #include "core/config/config.h"
 #include "io/bus/bus_loop.h"
 #include "io/bus/manager_bus.h"
@@ -42,6 +43,9 @@ class Daemon final : private bus::ManagerModel {
   std::string statusLine() const;
   void publish();
   void waitForSignal();
+  /// (Re)creates the Kubernetes watch when its settings changed (or stops it).
+  void applyKubernetesConfig(const Config* previous);
+  void scheduleRefresh();
   void onSignal(int signal_number);
 
   DaemonOptions options_;
@@ -55,6 +59,10 @@ class Daemon final : private bus::ManagerModel {
   std::string config_error_;  // diagnostics of the last failed (re)load
   std::uint64_t config_loaded_at_usec_ = 0;
   std::uint64_t started_at_usec_ = 0;
+
+  std::unique_ptr<KubernetesWatch> kubernetes_;
+  std::string kubernetes_failure_;  // why the watch could not start (bad credentials file)
+  boost::asio::steady_timer refresh_timer_;
 
   std::unique_ptr<sdbus::IConnection> bus_connection_;
   std::unique_ptr<bus::BusLoop> bus_loop_;

@@ -46,7 +46,7 @@ class DbusRoundTrip(unittest.TestCase):
         status = self.lab.lbctl_json("status")
         self.assertEqual(set(status), {"version", "node", "config_path", "config_hash", "config_error",
                                        "config_loaded_at_usec", "started_at_usec", "kubernetes_state",
-                                       "kubernetes_server"})
+                                       "kubernetes_server", "kubernetes_last_error", "kubernetes_resources"})
         self.assertEqual(status["version"], "0.1.0")
         self.assertEqual(status["node"], "node-a")
         self.assertEqual(status["config_path"], self.lab.config)
@@ -57,6 +57,8 @@ class DbusRoundTrip(unittest.TestCase):
         self.assertTrue(status["started_at_usec"] <= status["config_loaded_at_usec"] <= now)
         self.assertEqual(status["kubernetes_state"], "not-configured")
         self.assertEqual(status["kubernetes_server"], "")
+        self.assertEqual(status["kubernetes_last_error"], "")
+        self.assertEqual(status["kubernetes_resources"], [])
 
     def test_pools_json_exact(self):
         pools = self.lab.lbctl_json("pools")

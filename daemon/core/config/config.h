@@ -43,6 +43,7 @@ struct KubernetesConfig {
 
   /// True when either `kubeconfig` or `server` is set.
   bool configured() const { return !kubeconfig.empty() || !server.empty(); }
+  bool operator==(const KubernetesConfig&) const = default;
 };
 
 enum class OnApiLoss { Keep, Withdraw };

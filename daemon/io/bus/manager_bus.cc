@@ -25,6 +25,9 @@ void ManagerBus::publish(const ManagerProperties& properties) {
   note("ConfigLoadedAtUSec", properties.config_loaded_at_usec != properties_.config_loaded_at_usec);
   note("KubernetesState", properties.kubernetes_state != properties_.kubernetes_state);
   note("KubernetesServer", properties.kubernetes_server != properties_.kubernetes_server);
+  note("KubernetesLastError",
+       properties.kubernetes_last_error != properties_.kubernetes_last_error);
+  note("KubernetesResources", properties.kubernetes_resources != properties_.kubernetes_resources);
   properties_ = properties;
   if (!changed.empty()) getObject().emitPropertiesChangedSignal(INTERFACE_NAME, changed);
 }
@@ -36,6 +39,15 @@ std::vector<ManagerBus::PoolStruct> ManagerBus::ListPools() {
                        std::move(row.size), row.used, std::move(row.free), std::move(row.ranges));
   }
   return pools;
+}
+
+std::vector<sdbus::Struct<std::string, bool, std::uint64_t, std::uint64_t, std::string>>
+ManagerBus::KubernetesResources() {
+  std::vector<sdbus::Struct<std::string, bool, std::uint64_t, std::uint64_t, std::string>> rows;
+  for (const auto& row : properties_.kubernetes_resources) {
+    rows.emplace_back(row.name, row.synced, row.objects, row.malformed, row.state);
+  }
+  return rows;
 }
 
 void ManagerBus::Reload() {

@@ -18,6 +18,16 @@ inline constexpr const char* kBusName = "io.lbd1";
 inline constexpr const char* kManagerPath = "/io/lbd1";
 inline constexpr const char* kInvalidConfigError = "io.lbd1.Error.InvalidConfig";
 
+/// One watched Kubernetes resource, in wire form.
+struct ResourceRow {
+  std::string name;
+  bool synced = false;
+  std::uint64_t objects = 0;
+  std::uint64_t malformed = 0;
+  std::string state;
+  bool operator==(const ResourceRow&) const = default;
+};
+
 struct ManagerProperties {
   std::string version;
   std::string node_name;
@@ -28,6 +38,8 @@ struct ManagerProperties {
   std::uint64_t started_at_usec = 0;
   std::string kubernetes_state;
   std::string kubernetes_server;
+  std::string kubernetes_last_error;
+  std::vector<ResourceRow> kubernetes_resources;
   bool operator==(const ManagerProperties&) const = default;
 };
 
@@ -73,6 +85,9 @@ class ManagerBus final : public sdbus::AdaptorInterfaces<io::lbd1::Manager_adapt
   std::uint64_t StartedAtUSec() override { return properties_.started_at_usec; }
   std::string KubernetesState() override { return properties_.kubernetes_state; }
   std::string KubernetesServer() override { return properties_.kubernetes_server; }
+  std::string KubernetesLastError() override { return properties_.kubernetes_last_error; }
+  std::vector<sdbus::Struct<std::string, bool, std::uint64_t, std::uint64_t, std::string>>
+  KubernetesResources() override;
 
   ManagerModel& model_;
   ManagerProperties properties_;

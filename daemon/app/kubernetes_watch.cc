@@ -1,0 +1,79 @@
+#include "app/kubernetes_watch.h"
+
+#include "lbd_version.h"
+
+namespace lbd {
+namespace {
+
+k8s::ApiClientOptions clientOptions(const KubernetesConfig& kubernetes, k8s::ClusterAccess access) {
+  k8s::ApiClientOptions options;
+  options.access = std::move(access);
+  options.qps = kubernetes.qps;
+  options.burst = kubernetes.burst;
+  options.connect_timeout = kubernetes.connect_timeout;
+  options.request_timeout = kubernetes.request_timeout;
+  options.user_agent = std::string("lbd/") + kVersion;
+  return options;
+}
+
+k8s::InformerOptions collection(std::string path) {
+  k8s::InformerOptions options;
+  options.collection_path = std::move(path);
+  return options;
+}
+
+template <class T>
+bus::ResourceRow row(const char* name, const k8s::Informer<T>& informer) {
+  return bus::ResourceRow{name, informer.cache().synced(), informer.cache().objects().size(),
+                          informer.counters().malformed, informer.state()};
+}
+
+}  // namespace
+
+KubernetesWatch::KubernetesWatch(boost::asio::io_context& io, const KubernetesConfig& kubernetes,
+                                 const ElectionConfig& election, k8s::ClusterAccess access,
+                                 std::shared_ptr<spdlog::logger> log)
+    : api_(std::make_unique<k8s::ApiClient>(io, clientOptions(kubernetes, std::move(access)))),
+      services_(io, *api_, collection("/api/v1/services"), log),
+      endpoint_slices_(io, *api_, collection("/apis/discovery.k8s.io/v1/endpointslices"), log),
+      nodes_(io, *api_, collection("/api/v1/nodes"), log),
+      leases_(io, *api_,
+              collection("/apis/coordination.k8s.io/v1/namespaces/" + election.lease_namespace +
+                         "/leases"),
+              log) {}
+
+void KubernetesWatch::start() {
+  services_.start();
+  endpoint_slices_.start();
+  nodes_.start();
+  leases_.start();
+}
+
+void KubernetesWatch::stop() {
+  services_.stop();
+  endpoint_slices_.stop();
+  nodes_.stop();
+  leases_.stop();
+}
+
+std::string KubernetesWatch::state() const {
+  if (!api_->lastRequestSucceeded()) return "retrying";
+  const bool synced = services_.cache().synced() && endpoint_slices_.cache().synced() &&
+                      nodes_.cache().synced() && leases_.cache().synced();
+  return synced ? "connected" : "connecting";
+}
+
+const std::string& KubernetesWatch::server() const {
+  return api_->server();
+}
+
+std::string KubernetesWatch::lastError() const {
+  return api_->lastError();
+}
+
+std::vector<bus::ResourceRow> KubernetesWatch::resources() const {
+  return {row("services", services_), row("endpointslices", endpoint_slices_), row("nodes", nodes_),
+          row("leases", leases_)};
+}
+
+}  // namespace lbd
