@@ -1,0 +1,463 @@
+"""The API server proper: routing, authn/authz, content negotiation and response encoding.
+
+Transport-independent: a request comes in as `Request`, the answer goes out through the
+transport's writer (`send` for a whole body, `start`/`write`/`finish`/`abort` for streams).
+"""
+
+import asyncio
+import copy
+import gzip
+import json
+import time
+import urllib.parse
+import uuid
+
+import yaml
+
+from . import discovery, gojson, resources, selectors, table as tablemod, watch as watchmod
+from .errors import (APIError, page_not_found, resource_not_found, method_not_allowed,
+                     not_acceptable)
+from .gotypes import normalize
+from .kinds.services import Allocator
+from .openapi import OpenAPI
+from .rest import Rest, one
+from .schema import SelfSubjectAccessReview
+from .store import Store
+
+PRETTY_AGENTS = ('curl', 'Wget', 'Mozilla/5.0')
+GZIP_MIN = 128 * 1024
+
+
+class Request:
+    def __init__(self, method, target, headers, body, proto='http/1.1', peer_cert=None, peer=None):
+        self.method = method.upper()
+        self.target = target
+        parts = urllib.parse.urlsplit(target)
+        self.path = urllib.parse.unquote(parts.path) or '/'
+        self.query = urllib.parse.parse_qs(parts.query, keep_blank_values=True)
+        self.raw_query = parts.query
+        self.headers = headers          # lower-case name -> value
+        self.body = body or b''
+        self.proto = proto
+        self.peer_cert = peer_cert
+        self.peer = peer
+        self.user = None
+        self.audit_id = str(uuid.uuid4())
+
+
+class Options:
+    def __init__(self, **kw):
+        self.bookmark_interval = kw.get('bookmark_interval', 60.0)
+        self.bookmark_before_timeout = kw.get('bookmark_before_timeout', 2.0)
+        self.min_request_timeout = kw.get('min_request_timeout', 1800.0)
+        self.version_minor = kw.get('version_minor', '28')
+        self.git_version = kw.get('git_version', 'v1.28.7')
+        self.server_address = kw.get('server_address', '127.0.0.1:6443')
+        self.service_cidrs = kw.get('service_cidrs', ['10.96.0.0/16'])
+
+
+class APIServer:
+    def __init__(self, auth, options, faults):
+        self.auth = auth
+        self.options = options
+        self.faults = faults
+        self.store = Store(resources.cached_storages())
+        self.allocator = Allocator(options.service_cidrs)
+        self.rest = Rest(self)
+        self.openapi = OpenAPI()
+        self.flow_uid, self.level_uid = str(uuid.uuid4()), str(uuid.uuid4())
+        self.request_log = []
+        self.bootstrap()
+
+    # ----- state helpers -----
+
+    def copy(self, obj):
+        return copy.deepcopy(obj)
+
+    def storage_resource(self, res):
+        """The resource whose Go type is the storage form (core/v1 for both event groups)."""
+        if res.storage_converts and res.group:
+            return next(r for r in resources.RESOURCES if r.storage == res.storage and not r.group)
+        return res
+
+    def bootstrap(self):
+        """What a fresh kube-apiserver has: the four system namespaces and Service `kubernetes`."""
+        for name in ('default', 'kube-node-lease', 'kube-public', 'kube-system'):
+            self.internal_request('POST', '/api/v1/namespaces',
+                                  {'apiVersion': 'v1', 'kind': 'Namespace', 'metadata': {'name': name}},
+                                  user_agent='kube-apiserver/v1.28.7 (linux/amd64) kubernetes/snapshot')
+        first = next(iter(self.allocator.cidrs.values()))
+        ip = str(first.network_address + 1)
+        self.internal_request('POST', '/api/v1/namespaces/default/services', {
+            'apiVersion': 'v1', 'kind': 'Service',
+            'metadata': {'name': 'kubernetes', 'labels': {'component': 'apiserver', 'provider': 'kubernetes'}},
+            'spec': {'type': 'ClusterIP', 'clusterIP': ip, 'ipFamilyPolicy': 'SingleStack',
+                     'sessionAffinity': 'None',
+                     'ports': [{'name': 'https', 'port': 443, 'protocol': 'TCP', 'targetPort': 6443}]}},
+            user_agent='kube-apiserver/v1.28.7 (linux/amd64) kubernetes/snapshot')
+        self.store.restart()
+
+    def internal_request(self, method, path, body=None, content_type='application/json',
+                         user_agent='apiserver-control/1.0', query=''):
+        """Run a request through the REST pipeline as system:masters (control API, bootstrap)."""
+        target = path + ('?' + query if query else '')
+        data = json.dumps(body).encode() if body is not None and not isinstance(body, (bytes, str)) else (
+            body.encode() if isinstance(body, str) else (body or b''))
+        req = Request(method, target, {'content-type': content_type, 'user-agent': user_agent,
+                                       'accept': 'application/json'}, data)
+        req.user = self.auth.user('system:admin', ['system:masters'])
+        try:
+            route = self.route(req)
+            if route is None or route[0] != 'resource':
+                raise page_not_found()
+            result = self.resource_call(req, *route[1:])
+            return result.code, result.body
+        except APIError as e:
+            return e.code, e.status()
+
+    def common_headers(self, req, with_flow=True):
+        h = [('Audit-Id', req.audit_id), ('Cache-Control', 'no-cache, private')]
+        if with_flow:
+            h += [('X-Kubernetes-Pf-Flowschema-Uid', self.flow_uid),
+                  ('X-Kubernetes-Pf-Prioritylevel-Uid', self.level_uid)]
+        return h
+
+    # ----- entry point -----
+
+    async def handle(self, req, resp):
+        started = time.monotonic()
+        code = 0
+        # Logged when it starts (long watches show up at once); code/seconds filled in at the end.
+        entry = {'method': req.method, 'path': req.path, 'query': req.raw_query, 'code': 0,
+                 'proto': req.proto, 'userAgent': req.headers.get('user-agent', ''), 'user': ''}
+        self.request_log.append(entry)
+        del self.request_log[:-2000]
+        try:
+            fault = self.faults.match(req)
+            if fault is not None:
+                code = await fault.apply(self, req, resp)
+                if code:
+                    return
+            code = await self.dispatch(req, resp)
+        except APIError as e:
+            code = e.code
+            await self.send_error(req, resp, e)
+        except (ConnectionError, asyncio.CancelledError):
+            code = 499
+            raise
+        finally:
+            entry.update(code=code, user=req.user.name if req.user else '',
+                         seconds=round(time.monotonic() - started, 3))
+
+    async def dispatch(self, req, resp):
+        path = req.path.rstrip('/') or '/'
+        # Authentication happens before anything else (a bad token is 401 even on /version).
+        try:
+            req.user = self.auth.authenticate(req.headers, req.peer_cert)
+        except APIError as e:
+            await self.send_error(req, resp, e, with_flow=False)
+            return e.code
+        if path in ('/healthz', '/livez', '/readyz') or path.startswith(('/healthz/', '/livez/', '/readyz/')):
+            return await self.health(req, resp, path)
+        if path == '/version':
+            body = json.dumps(self.version(), indent=2).encode()
+            await self.send(req, resp, 200, body, 'application/json')
+            return 200
+        if path in ('/api', '/apis') or path.startswith(('/api/', '/apis/', '/openapi/')):
+            route = self.route(req)
+            if route is None:
+                self.auth.check_path(req.user, path)
+                raise page_not_found()
+            kind = route[0]
+            if kind != 'resource':
+                self.auth.check_path(req.user, path)
+                return await self.serve_static(req, resp, route)
+            return await self.serve_resource(req, resp, route)
+        self.auth.check_path(req.user, path)
+        raise page_not_found()
+
+    def version(self):
+        minor = str(self.options.version_minor)
+        git = self.options.git_version if minor == '28' else 'v1.%s.0' % minor
+        return {'major': '1', 'minor': minor, 'gitVersion': git, 'gitCommit': 'lbd-test-apiserver',
+                'gitTreeState': 'clean', 'buildDate': '2026-11-23T12:55:31Z', 'goVersion': 'go1.21.13',
+                'compiler': 'gc', 'platform': 'linux/amd64'}
+
+    async def health(self, req, resp, path):
+        if 'verbose' in req.query:
+            name = path.strip('/').split('/')[0]
+            checks = ['ping', 'log', 'etcd', 'informer-sync', 'shutdown'] if name != 'livez' else ['ping', 'log', 'etcd']
+            body = ''.join('[+]%s ok\n' % c for c in checks) + '%s check passed\n' % name
+        else:
+            body = 'ok'
+        await self.send(req, resp, 200, body.encode(), 'text/plain; charset=utf-8',
+                        extra=[('X-Content-Type-Options', 'nosniff')])
+        return 200
+
+    # ----- routing -----
+
+    def route(self, req):
+        """-> ('discovery', ...), ('openapi', ...) or ('resource', res, ns, name, sub, is_watch_prefix)."""
+        segs = [s for s in req.path.split('/') if s]
+        if not segs:
+            return None
+        if segs[0] == 'openapi':
+            return ('openapi', segs[1:])
+        if segs[0] == 'api':
+            group, rest = '', segs[1:]
+            if not rest:
+                return ('api',)
+            version, rest = rest[0], rest[1:]
+        elif segs[0] == 'apis':
+            if len(segs) == 1:
+                return ('apis',)
+            group = segs[1]
+            if len(segs) == 2:
+                return ('group', group) if discovery.api_group(group) else None
+            version, rest = segs[2], segs[3:]
+        else:
+            return None
+        if not resources.served_group_version(group, version):
+            return None
+        if not rest:
+            return ('resourcelist', group)
+        watch_prefix = False
+        if rest[0] == 'watch':
+            watch_prefix, rest = True, rest[1:]
+        ns = None
+        if rest[0] == 'namespaces' and len(rest) >= 3 and rest[2] not in ('status', 'finalize'):
+            ns, rest = rest[1], rest[2:]
+        plural = rest[0]
+        name = rest[1] if len(rest) > 1 else None
+        sub = rest[2] if len(rest) > 2 else ''
+        if len(rest) > 3:
+            return ('unknown',)
+        if group == 'authorization.k8s.io' and plural == 'selfsubjectaccessreviews' and ns is None and name is None:
+            return ('ssar',)
+        res = resources.find(group, version, plural)
+        if res is None:
+            return ('unknown',)
+        if ns is not None and not res.namespaced:
+            return ('unknown',)
+        if name is not None and res.namespaced and ns is None:
+            return ('unknown',)
+        if sub and sub not in res.subresources:
+            return ('unknown',)
+        return ('resource', res, ns, name, sub, watch_prefix)
+
+    async def serve_static(self, req, resp, route):
+        kind = route[0]
+        if kind == 'unknown':
+            raise resource_not_found()
+        if kind == 'ssar':
+            return await self.ssar(req, resp)
+        if req.method != 'GET':
+            raise method_not_allowed()
+        if kind == 'openapi':
+            return await self.serve_openapi(req, resp, route[1])
+        accept = req.headers.get('accept', '')
+        if kind in ('api', 'apis') and discovery.wants_aggregated(accept):
+            doc = discovery.aggregated(kind == 'api')
+            tag = discovery.etag(doc)
+            extra = [('Etag', tag), ('Vary', 'Accept')]
+            if req.headers.get('if-none-match') == tag:
+                await self.send(req, resp, 304, b'', None, extra=extra, cache='public')
+                return 304
+            await self.send(req, resp, 200, gojson.dumps(doc), discovery.AGGREGATED_CT, extra=extra,
+                            cache='public')
+            return 200
+        if kind == 'api':
+            doc = discovery.api_versions(self.options.server_address)
+        elif kind == 'apis':
+            doc = discovery.api_group_list()
+        elif kind == 'group':
+            doc = discovery.api_group(route[1])
+        else:
+            doc = discovery.resource_list(route[1])
+        await self.send_object(req, resp, 200, doc)
+        return 200
+
+    async def serve_openapi(self, req, resp, segs):
+        if segs == ['v2']:
+            accept = req.headers.get('accept', '')
+            if 'protobuf' in accept:
+                body, ct = self.openapi.v2_protobuf(), 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf'
+            else:
+                body, ct = self.openapi.v2_json(), 'application/json'
+            await self.send(req, resp, 200, body, ct, extra=[('Vary', 'Accept')], fixed_length=True)
+            return 200
+        if segs == ['v3']:
+            await self.send(req, resp, 200, self.openapi.index(), 'text/plain; charset=utf-8',
+                            fixed_length=True)
+            return 200
+        if segs and segs[0] == 'v3':
+            found = self.openapi.doc('/'.join(segs[1:]))
+            if found is None:
+                raise page_not_found()
+            body, h = found
+            extra = [('Etag', '"%s"' % h), ('Vary', 'Accept')]
+            cache = 'no-cache, private'
+            if one(req.query, 'hash'):
+                cache = 'public, immutable'
+                expires = time.strftime('%a, %d %b %Y %H:%M:%S UTC', time.gmtime(time.time() + 365 * 86400))
+                extra.append(('Expires', expires))
+            if req.headers.get('if-none-match') == '"%s"' % h:
+                await self.send(req, resp, 304, b'', None, extra=extra, cache=cache)
+                return 304
+            await self.send(req, resp, 200, body, 'application/json', extra=extra, cache=cache,
+                            fixed_length=True)
+            return 200
+        raise page_not_found()
+
+    async def ssar(self, req, resp):
+        if req.method != 'POST':
+            raise method_not_allowed()
+        data = gojson.parse(req.body) if req.body else {}
+        obj, _ = normalize(data, SelfSubjectAccessReview)
+        ra = obj.get('spec', {}).get('resourceAttributes') or {}
+        allowed = self.auth.allowed(req.user, ra.get('verb', ''), ra.get('group', ''),
+                                    ra.get('resource', ''), ra.get('subresource', ''),
+                                    ra.get('namespace', ''), ra.get('name', ''))
+        obj['kind'], obj['apiVersion'] = 'SelfSubjectAccessReview', 'authorization.k8s.io/v1'
+        obj = {'kind': obj['kind'], 'apiVersion': obj['apiVersion'],
+               'metadata': {'creationTimestamp': None}, 'spec': obj.get('spec', {}),
+               'status': {'allowed': allowed}}
+        await self.send_object(req, resp, 201, obj)
+        return 201
+
+    # ----- resources -----
+
+    def verb_of(self, req, name, sub, is_watch):
+        m = req.method
+        if m == 'GET':
+            if name is None:
+                return 'watch' if is_watch else 'list'
+            return 'get'
+        return {'POST': 'create', 'PUT': 'update', 'PATCH': 'patch',
+                'DELETE': 'delete' if name else 'deletecollection'}.get(m, m.lower())
+
+    async def serve_resource(self, req, resp, route):
+        _, res, ns, name, sub, watch_prefix = route
+        is_watch = watch_prefix or (name is None and one(req.query, 'watch', '') in ('1', 'true'))
+        verb = self.verb_of(req, name, sub, is_watch)
+        self.auth.check_resource(req.user, verb, res, sub, ns, name)
+        accept = req.headers.get('accept', '')
+        as_table = tablemod.wants_table(accept)
+        if not as_table:
+            self.output_format(accept)
+        if is_watch and req.method == 'GET':
+            if name is not None:
+                raise resource_not_found()
+            rv = watchmod.check_watch_params(req)
+            label_reqs = selectors.parse_label_selector(one(req.query, 'labelSelector', ''))
+            field_terms = selectors.parse_fields(one(req.query, 'fieldSelector', ''), res)
+            stream = watchmod.WatchStream(self, self.rest, req, resp, res, ns, label_reqs, field_terms, as_table)
+            timeout = watchmod.watch_timeout(req, self.options)
+            await stream.run(rv, one(req.query, 'allowWatchBookmarks') in ('true', '1'), timeout)
+            return 200
+        result = self.resource_call(req, res, ns, name, sub, watch_prefix)
+        body = result.body
+        if as_table and req.method == 'GET':
+            body = self.to_table(res, result)
+        await self.send_object(req, resp, result.code, body, extra=result.headers)
+        return result.code
+
+    def resource_call(self, req, res, ns, name, sub, watch_prefix=False):
+        m = req.method
+        if res.verbs and m == 'DELETE' and name is None and 'deletecollection' not in res.verbs:
+            raise method_not_allowed()
+        if sub == 'finalize' and m != 'PUT':
+            raise method_not_allowed()
+        if name is None:
+            if m == 'GET':
+                return self.rest.list(req, res, ns)
+            if m == 'POST':
+                return self.rest.create(req, res, ns or '', dry_run='All' in req.query.get('dryRun', []))
+            if m == 'DELETE':
+                return self.rest.delete_collection(req, res, ns)
+            raise method_not_allowed()
+        if m == 'GET':
+            return self.rest.get(req, res, ns or '', name, sub)
+        if m == 'PUT':
+            return self.rest.update(req, res, ns or '', name, sub)
+        if m == 'PATCH':
+            return self.rest.patch(req, res, ns or '', name, sub)
+        if m == 'DELETE' and not sub:
+            return self.rest.delete(req, res, ns or '', name)
+        raise method_not_allowed()
+
+    def to_table(self, res, result):
+        body = result.body
+        if body.get('kind', '').endswith('List') and 'items' in body:
+            rows = []
+            for item in body['items']:
+                m = item['metadata']
+                internal = self.store.get(res.storage, m.get('namespace', ''), m['name']) or res.to_internal(item)
+                rows.append(tablemod.row(res, internal, item))
+            meta = dict(body['metadata'])
+            return tablemod.table(res, meta, rows)
+        if body.get('kind') == res.kind:
+            m = body['metadata']
+            internal = self.store.get(res.storage, m.get('namespace', ''), m['name']) or res.to_internal(body)
+            return tablemod.table(res, {'resourceVersion': m.get('resourceVersion', '')},
+                                  [tablemod.row(res, internal, body)])
+        return body
+
+    # ----- encoding -----
+
+    def output_format(self, accept):
+        """'json' or 'yaml' from the Accept header; 406 for anything else."""
+        if not accept.strip():
+            return 'json'
+        for part in accept.split(','):
+            mt = part.split(';')[0].strip().lower()
+            if mt in ('application/json', '*/*', 'application/*', 'application/json;stream=watch'):
+                return 'json'
+            if mt == 'application/yaml':
+                return 'yaml'
+        raise not_acceptable()
+
+    def pretty(self, req):
+        p = one(req.query, 'pretty')
+        if p is not None:
+            return p in ('true', '1')
+        return req.headers.get('user-agent', '').startswith(PRETTY_AGENTS)
+
+    async def send_object(self, req, resp, code, obj, extra=(), pretty=None):
+        fmt = 'json'
+        try:
+            fmt = self.output_format(req.headers.get('accept', ''))
+        except APIError:
+            pass
+        if fmt == 'yaml':
+            body = yaml.safe_dump(obj, default_flow_style=False, sort_keys=True, allow_unicode=True).encode()
+            ct = 'application/yaml'
+        else:
+            body = gojson.dumps(obj, self.pretty(req) if pretty is None else pretty)
+            ct = 'application/json'
+        await self.send(req, resp, code, body, ct, extra=list(extra))
+
+    async def send_error(self, req, resp, err, with_flow=True):
+        if err.plain:
+            await self.send(req, resp, err.code, err.message.encode(), 'text/plain; charset=utf-8',
+                            extra=[('X-Content-Type-Options', 'nosniff')], with_flow=with_flow)
+            return
+        extra = list(err.headers.items())
+        body = gojson.dumps(err.status(), err.pretty or self.pretty(req))
+        await self.send(req, resp, err.code, body, 'application/json', extra=extra, with_flow=with_flow)
+
+    async def send(self, req, resp, code, body, content_type, extra=(), cache='no-cache, private',
+                   with_flow=True, fixed_length=False):
+        headers = [('Audit-Id', req.audit_id), ('Cache-Control', cache)]
+        if content_type:
+            headers.append(('Content-Type', content_type))
+        headers += list(extra)
+        if with_flow:
+            headers += [('X-Kubernetes-Pf-Flowschema-Uid', self.flow_uid),
+                        ('X-Kubernetes-Pf-Prioritylevel-Uid', self.level_uid)]
+        if len(body) >= GZIP_MIN and 'gzip' in req.headers.get('accept-encoding', ''):
+            body = gzip.compress(body)
+            headers += [('Content-Encoding', 'gzip'), ('Vary', 'Accept-Encoding')]
+            fixed_length = True
+        headers.sort(key=lambda h: h[0].lower())
+        await resp.send(code, headers, body, fixed_length=fixed_length)

@@ -1,0 +1,91 @@
+"""Every fault injection of the control API really happens (and the store API works)."""
+
+import socket
+import time
+import unittest
+
+from harness import ServerTest, svc
+
+SVC = '/api/v1/namespaces/default/services'
+
+
+class Faults(ServerTest):
+    def test_error_429_with_retry_after_then_normal(self):
+        self.s.fault(type='error', code=429, retryAfter=3, count=2, method='GET', path='/services')
+        r1, r2, r3 = (self.s.get(SVC) for _ in range(3))
+        self.assertEqual((r1.status, r1.header('Retry-After'), r1.json()['reason']), (429, '3', 'TooManyRequests'))
+        self.assertEqual(r2.status, 429)
+        self.assertEqual(r3.status, 200)
+        self.assertEqual(self.s.get('/api/v1/namespaces').status, 200)   # no match: untouched
+        self.assertEqual(self.s.control('GET', '/faults')[0]['fired'], 2)
+
+    def test_error_500(self):
+        self.s.fault(type='error', code=500, count=1, method='POST')
+        self.assertEqual(self.s.get(SVC).status, 200)
+        r = self.s.request('POST', SVC, svc('x'))
+        self.assertEqual((r.status, r.json()['code']), (500, 500))
+        self.assertEqual(self.s.request('POST', SVC, svc('x')).status, 201)
+
+    def test_delay(self):
+        self.s.fault(type='delay', seconds=1.0, count=1, path='/version')
+        t0 = time.monotonic()
+        self.assertEqual(self.s.get('/version').status, 200)
+        self.assertGreaterEqual(time.monotonic() - t0, 1.0)
+        t0 = time.monotonic()
+        self.s.get('/version')
+        self.assertLess(time.monotonic() - t0, 0.5)
+
+    def test_cut_watch_mid_object(self):
+        w = self.s.watch(SVC + '?watch=1&resourceVersion=0&timeoutSeconds=10')
+        self.s.fault(type='cut-watch', count=1, path='watch')
+        self.s.create(SVC, svc('cut-me'))
+        # the initial ADDED of "kubernetes" came before the fault was armed
+        self.assertEqual(w.next_event()['object']['metadata']['name'], 'kubernetes')
+        with self.assertRaises(EOFError):
+            w.next_chunk()
+        self.assertFalse(w.ended_cleanly)
+
+    def test_close_watches_and_restart(self):
+        w = self.s.watch(SVC + '?watch=1&resourceVersion=0&timeoutSeconds=10')
+        w.next_event()
+        self.s.control('POST', '/restart')
+        with self.assertRaises(EOFError):
+            w.next_chunk()
+        rv = self.s.get(SVC).json()['metadata']['resourceVersion']
+        w = self.s.watch(SVC + '?watch=1&timeoutSeconds=2&resourceVersion=%d' % (int(rv) - 1))
+        ev = w.next_event()
+        self.assertEqual((ev['type'], ev['object']['code']), ('ERROR', 410))
+
+    def test_refuse_connections(self):
+        self.s.control('POST', '/refuse', {'seconds': 1.0})
+        with self.assertRaises(ConnectionRefusedError):
+            socket.create_connection(('127.0.0.1', self.s.port), timeout=2).close()
+        deadline = time.monotonic() + 5
+        while True:
+            try:
+                self.assertEqual(self.s.get('/version').status, 200)
+                break
+            except ConnectionRefusedError:
+                self.assertLess(time.monotonic(), deadline)
+                time.sleep(0.1)
+
+    def test_store_access(self):
+        r = self.s.control('POST', '/objects', svc('direct', ns='default'))
+        self.assertEqual(r['code'], 201)
+        obj = r['body']
+        obj['metadata']['labels'] = {'x': 'y'}
+        self.assertEqual(self.s.control('PUT', '/objects', obj)['code'], 200)
+        dump = self.s.control('GET', '/store')
+        names = [o['metadata']['name'] for o in dump['objects']['v1/services']]
+        self.assertIn('direct', names)
+        self.assertEqual(dump['resourceVersion'], self.s.get(SVC).json()['metadata']['resourceVersion'])
+        r = self.s.control('DELETE', '/objects?apiVersion=v1&kind=Service&namespace=default&name=direct')
+        self.assertEqual(r['code'], 200)
+        r = self.s.control('POST', '/request', {'method': 'GET', 'path': SVC + '/direct'})
+        self.assertEqual(r['code'], 404)
+        log = self.s.control('GET', '/requests')
+        self.assertTrue(any(e['path'] == SVC and e['code'] == 200 for e in log))
+
+
+if __name__ == '__main__':
+    unittest.main()
