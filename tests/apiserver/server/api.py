@@ -129,7 +129,8 @@ class APIServer:
         code = 0
         # Logged when it starts (long watches show up at once); code/seconds filled in at the end.
         entry = {'method': req.method, 'path': req.path, 'query': req.raw_query, 'code': 0,
-                 'proto': req.proto, 'userAgent': req.headers.get('user-agent', ''), 'user': ''}
+                 'proto': req.proto, 'userAgent': req.headers.get('user-agent', ''), 'user': '',
+                 'peer': '%s:%s' % tuple(req.peer[:2]) if req.peer else ''}
         self.request_log.append(entry)
         del self.request_log[:-2000]
         try:

@@ -18,7 +18,7 @@
   POST   /compact   {"resourceVersion": N, "watchCache": true}   (default: current RV)
   POST   /options   {"bookmarkInterval": 1.0, "bookmarkBeforeTimeout": 2.0,
                      "minRequestTimeout": 1800, "versionMinor": "33"}
-  GET    /requests, DELETE /requests      log of API requests (method, path, code, user, proto)
+  GET    /requests, DELETE /requests      log of API requests (method, path, code, user, proto, peer)
 """
 
 import asyncio

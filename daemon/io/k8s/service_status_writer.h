@@ -1,0 +1,38 @@
+#pragma once
+// Writes status.loadBalancer.ingress of a Service through the /status subresource (JSON merge
+// patch: the whole ingress list is replaced, so released IPs disappear).
+//
+// ipMode ("VIP": traffic to the IP really reaches the node, so kube-proxy need not short-cut
+// it) exists from Kubernetes 1.29 and is dropped silently by older servers or when the feature
+// is off. The writer sends it until an answer shows the server dropped it, then stops sending
+// it, so status stays identical to what a server without ipMode stores and no write repeats.
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/k8s/objects.h"
+#include "io/k8s/api_client.h"
+
+namespace lbd::k8s {
+
+class ServiceStatusWriter {
+ public:
+  /// The answer, and the Service as stored when the write succeeded.
+  using Done = std::function<void(const ApiResponse&, const std::optional<Service>&)>;
+
+  explicit ServiceStatusWriter(ApiClient& api) : api_(api) {}
+
+  void setIngress(const std::string& service_namespace, const std::string& name,
+                  const std::vector<std::string>& ips, Done done);
+
+  /// Unknown until the first successful write with at least one IP.
+  std::optional<bool> ipModeSupported() const { return ip_mode_supported_; }
+
+ private:
+  ApiClient& api_;
+  std::optional<bool> ip_mode_supported_;
+};
+
+}  // namespace lbd::k8s
