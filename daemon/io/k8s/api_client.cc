@@ -61,6 +61,8 @@ std::string ApiResponse::describe() const {
     if (!api_status->reason.empty()) text += " " + api_status->reason;
     if (!api_status->message.empty()) text += ": " + api_status->message;
   }
+  // A stream cut short after a good start keeps its status; say what cut it.
+  if (!transport_error.empty()) text += " (" + transport_error + ")";
   return text;
 }
 
@@ -177,12 +179,19 @@ HttpClient::RequestId ApiClient::stream(std::string path, HttpClient::OnData on_
   // backoff already paces restarts.
   HttpRequest request = makeRequest("GET", path, "", "");
   request.streaming = true;
-  return http_.start(std::move(request), std::move(on_data),
-                     [this, on_done = std::move(on_done)](HttpResponse http) {
-                       ApiResponse response = toApiResponse(std::move(http));
-                       noteResult(response);
-                       on_done(std::move(response));
-                     });
+  // An open watch is a working connection: clear the error of the outage before it, or the
+  // state would say "retrying" until some other request completes (possibly never).
+  auto on_open = [this](long status) {
+    if (status >= 200 && status < 300) last_error_.clear();
+  };
+  return http_.start(
+      std::move(request), std::move(on_data),
+      [this, on_done = std::move(on_done)](HttpResponse http) {
+        ApiResponse response = toApiResponse(std::move(http));
+        noteResult(response);
+        on_done(std::move(response));
+      },
+      std::move(on_open));
 }
 
 }  // namespace lbd::k8s

@@ -39,6 +39,7 @@ struct Transfer {
   curl_slist* header_list = nullptr;
   HttpRequest request;
   HttpClient::OnData on_data;
+  HttpClient::OnOpen on_open;
   HttpClient::OnDone on_done;
   HttpResponse response;
   char error_buffer[CURL_ERROR_SIZE] = {};
@@ -122,6 +123,14 @@ struct HttpClient::Impl {
     std::string_view line(data, bytes);
     if (line.rfind("HTTP/", 0) == 0) {
       transfer->response.headers.clear();  // a new response (e.g. after 100 Continue)
+    } else if (line == "\r\n" || line == "\n") {
+      long status = 0;
+      curl_easy_getinfo(transfer->easy, CURLINFO_RESPONSE_CODE, &status);
+      if (status >= 200 && transfer->on_open && !transfer->cancelled) {
+        auto on_open = std::move(transfer->on_open);
+        transfer->on_open = nullptr;
+        on_open(status);
+      }
     } else if (auto colon = line.find(':'); colon != std::string_view::npos) {
       transfer->response.headers[lowerCase(trim(line.substr(0, colon)))] =
           trim(line.substr(colon + 1));
@@ -296,11 +305,13 @@ HttpClient::~HttpClient() {
   curl_multi_cleanup(impl_->multi);
 }
 
-HttpClient::RequestId HttpClient::start(HttpRequest request, OnData on_data, OnDone on_done) {
+HttpClient::RequestId HttpClient::start(HttpRequest request, OnData on_data, OnDone on_done,
+                                        OnOpen on_open) {
   auto transfer = std::make_unique<Transfer>();
   transfer->id = impl_->next_id++;
   transfer->request = std::move(request);
   transfer->on_data = std::move(on_data);
+  transfer->on_open = std::move(on_open);
   transfer->on_done = std::move(on_done);
   transfer->easy = curl_easy_init();
   impl_->configure(*transfer);

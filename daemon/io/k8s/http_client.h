@@ -57,6 +57,9 @@ class HttpClient {
   using RequestId = std::uint64_t;
   using OnData = std::function<void(std::string_view)>;
   using OnDone = std::function<void(HttpResponse)>;
+  /// Called once when the response headers are complete, with the status. For a watch this is
+  /// the moment it is known to be open, long before its first event.
+  using OnOpen = std::function<void(long status)>;
 
   HttpClient(boost::asio::io_context& io, TlsSettings tls,
              std::chrono::milliseconds connect_timeout);
@@ -65,7 +68,7 @@ class HttpClient {
   HttpClient& operator=(const HttpClient&) = delete;
 
   /// Starts a request; on_done runs exactly once on the loop (unless cancelled first).
-  RequestId start(HttpRequest request, OnData on_data, OnDone on_done);
+  RequestId start(HttpRequest request, OnData on_data, OnDone on_done, OnOpen on_open = {});
   /// Aborts a request; its callbacks will not run.
   void cancel(RequestId id);
   std::size_t inFlight() const;

@@ -8,6 +8,9 @@
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "../../support/child_process.h"
 
@@ -140,6 +143,37 @@ TEST_F(HttpClientTest, ErrorAnswerToAStreamIsCollectedNotStreamed) {
   EXPECT_EQ(response.status, 410);
   EXPECT_EQ(streamed, "");
   EXPECT_EQ(response.body, "status 410");
+}
+
+TEST_F(HttpClientTest, OnOpenReportsTheStatusBeforeTheFirstByte) {
+  // A watch is known to be open when its headers arrive, before any event: lbd clears the
+  // error of an outage then (an idle watch may carry no event for minutes).
+  HttpClient client(io_, trusted(), 5s);
+  std::vector<std::string> order;
+  std::optional<HttpResponse> done;
+  client.start(
+      {"GET", url("/stream"), {}, "", 0ms, true},
+      [&](std::string_view) {
+        if (order.empty() || order.back() != "data") order.push_back("data");
+      },
+      [&](HttpResponse response) {
+        order.push_back("done");
+        done = std::move(response);
+      },
+      [&](long status) { order.push_back("open " + std::to_string(status)); });
+  while (!done)
+    io_.run_one();
+  EXPECT_EQ(order, (std::vector<std::string>{"open 200", "data", "done"}));
+
+  order.clear();
+  done.reset();
+  client.start(
+      {"GET", url("/status/410"), {}, "", 0ms, true}, [&](std::string_view) {},
+      [&](HttpResponse response) { done = std::move(response); },
+      [&](long status) { order.push_back("open " + std::to_string(status)); });
+  while (!done)
+    io_.run_one();
+  EXPECT_EQ(order, (std::vector<std::string>{"open 410"}));
 }
 
 TEST_F(HttpClientTest, RequestTimeout) {

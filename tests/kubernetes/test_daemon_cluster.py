@@ -1,0 +1,73 @@
+#!/usr/bin/python3
+"""lbd itself against a cluster: it connects with a kubeconfig, syncs every informer, and shows
+the server, the connection state, the last error and per-resource sync state and object counts
+in `lbctl status` (so on D-Bus), following the cluster as it changes and as it fails."""
+
+import os
+import sys
+import unittest
+
+from cluster import ClusterTest, wait_for
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'integration'))
+from lbdlab import Lab  # noqa: E402
+
+
+class DaemonAgainstCluster(ClusterTest):
+    def setUp(self):
+        super().setUp()
+        self.lab = Lab().start_bus()
+        self.addCleanup(self.lab.close)
+        self.lab.write('lbd.toml', '[kubernetes]\nkubeconfig = "%s"\n\n[election]\nnamespace = "%s"\n'
+                       % (self.cluster.kubeconfig, self.lease_ns))
+
+    def status(self):
+        return self.lab.lbctl_json('status')
+
+    def counts(self):
+        """What lbd should count: every Service, EndpointSlice and Node, the Leases of its namespace."""
+        return {'services': len(self.cluster.objects('Service')),
+                'endpointslices': len(self.cluster.objects('EndpointSlice')),
+                'nodes': len(self.cluster.objects('Node')),
+                'leases': len([o for o in self.cluster.objects('Lease') if o['metadata']['namespace'] == self.lease_ns])}
+
+    def connected_with(self, counts):
+        s = self.status()
+        seen = {r['resource']: r['objects'] for r in s['kubernetes_resources']}
+        return s['kubernetes_state'] == 'connected' and seen == counts and all(
+            r['synced'] for r in s['kubernetes_resources']) and s
+
+    def test_connects_syncs_and_counts(self):
+        for i in range(3):
+            self.cluster.create(self.service('web-%d' % i))
+        self.cluster.create(self.slice('web-0-abc', 'web-0', ['10.244.0.1']))
+        self.cluster.create(self.lease('vip-a', 'node-a'))
+        self.lab.start_lbd()
+        status = wait_for(lambda: self.connected_with(self.counts()), what='lbd connected and synced')
+        self.assertEqual(status['kubernetes_last_error'], '')
+        with open(self.cluster.kubeconfig) as f:
+            server = [l for l in f if 'server:' in l][0].split('server:')[1].strip()
+        self.assertEqual(status['kubernetes_server'], server)
+        text = self.lab.lbctl('status').stdout
+        self.assertIn('    Kubernetes: connected (%s)\n' % server, text)
+        self.assertIn('\n      services: synced, %d objects (watching)\n' % self.counts()['services'], text)
+
+        self.cluster.create(self.service('web-new'))
+        self.cluster.delete('Lease', self.lease_ns, 'vip-a')
+        wait_for(lambda: self.connected_with(self.counts()), what='counts following the cluster')
+
+    def test_outage_is_visible_and_recovered_from(self):
+        self.need_faults()
+        self.lab.start_lbd()
+        wait_for(lambda: self.connected_with(self.counts()), what='connected')
+        self.cluster.control('POST', '/refuse', {'seconds': 4, 'dropExisting': True})
+        status = wait_for(lambda: (s := self.status())['kubernetes_state'] == 'retrying' and s,
+                          what='retrying during the outage')
+        self.assertIn('Failed to connect to 127.0.0.1 port', status['kubernetes_last_error'])
+        self.cluster.create(self.service('made-during-outage'))
+        status = wait_for(lambda: self.connected_with(self.counts()), timeout=40, what='reconnected')
+        self.assertEqual(status['kubernetes_last_error'], '')
+
+
+if __name__ == '__main__':
+    unittest.main()
