@@ -92,6 +92,7 @@ class RealCluster:
     def __init__(self):
         self.kubeconfig = os.environ['KUBECONFIG']
         self.namespaces = []
+        self.nodes = []
 
     def kubectl(self, *args, stdin=None):
         p = subprocess.run(['kubectl'] + list(args), input=stdin, capture_output=True, text=True,
@@ -100,12 +101,16 @@ class RealCluster:
         return p.stdout
 
     def close(self):
+        for node in self.nodes:
+            self.kubectl('delete', 'node', node, '--ignore-not-found', '--wait=false')
         for ns in self.namespaces:
             self.kubectl('delete', 'namespace', ns, '--wait=false')
 
     def create(self, obj):
         if obj['kind'] == 'Namespace':
             self.namespaces.append(obj['metadata']['name'])
+        if obj['kind'] == 'Node':
+            self.nodes.append(obj['metadata']['name'])
         return json.loads(self.kubectl('create', '-o', 'json', '-f', '-', stdin=json.dumps(obj)))
 
     def update(self, obj):

@@ -3,6 +3,7 @@
 // namespace exactly as the daemon does, and answers one JSON line per JSON command on stdin:
 //
 //   {"op":"dump"}                          caches (decoded fields), synced flags, counters
+//   {"op":"counts"}                        synced flags, object counts, CPU and RSS (benches)
 //   {"op":"status","namespace","name","ips":[...]}        ServiceStatusWriter
 //   {"op":"event","namespace","name","uid","type","reason","message"}  EventRecorder
 //   {"op":"lease","namespace","name","identity","duration":S}  acquire-or-renew via LeaseClient
@@ -10,6 +11,7 @@
 //
 // The tests in this folder compare its caches with the server's objects after faults.
 
+#include <sys/resource.h>
 #include <unistd.h>
 #include <chrono>
 #include <cstdio>
@@ -221,6 +223,20 @@ class Probe {
                 {"nodes", cacheOf(nodes_)},
                 {"leases", cacheOf(leases_)}}},
               {"lastError", api_.lastError()}});
+    } else if (op == "counts") {
+      rusage usage{};
+      getrusage(RUSAGE_SELF, &usage);
+      auto seconds = [](const timeval& t) {
+        return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6;
+      };
+      answer({{"synced", services_.cache().synced() && slices_.cache().synced() &&
+                             nodes_.cache().synced() && leases_.cache().synced()},
+              {"services", services_.cache().objects().size()},
+              {"endpointslices", slices_.cache().objects().size()},
+              {"nodes", nodes_.cache().objects().size()},
+              {"leases", leases_.cache().objects().size()},
+              {"cpuSeconds", seconds(usage.ru_utime) + seconds(usage.ru_stime)},
+              {"maxRssKiB", usage.ru_maxrss}});
     } else if (op == "status") {
       status_writer_.setIngress(
           command.at("namespace"), command.at("name"),
