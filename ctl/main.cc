@@ -30,7 +30,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
 
   auto* status = app.add_subcommand("status", "Show the daemon's state");
-  auto* pools = app.add_subcommand("pools", "List the address pools with size, used and free");
+  auto* pools = app.add_subcommand(
+      "pools", "List the address pools with size, used and free per address family");
+  auto* services = app.add_subcommand(
+      "services", "List the LoadBalancer Services lbd serves: IPs, pool, state and why pending");
   auto* reload =
       app.add_subcommand("reload", "Make lbd re-read its configuration (root or group lbd)");
   auto* check =
@@ -52,6 +55,7 @@ int main(int argc, char** argv) {
 
   if (status->parsed()) return statusVerb(options);
   if (pools->parsed()) return poolsVerb(options);
+  if (services->parsed()) return servicesVerb(options);
   if (reload->parsed()) return reloadVerb(options);
   if (check->parsed()) {
     std::optional<std::string> dir;

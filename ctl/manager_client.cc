@@ -108,6 +108,8 @@ std::variant<DaemonStatus, CtlError> ManagerClient::status() {
       status.kubernetes_resources.push_back(
           ResourceInfo{row.get<0>(), row.get<1>(), row.get<2>(), row.get<3>(), row.get<4>()});
     }
+    status.allocator_state = take<std::string>(properties, "AllocatorState");
+    status.allocator_holder = take<std::string>(properties, "AllocatorHolder");
     return status;
   } catch (const sdbus::Error& error) {
     return translate(error, impl_->bus);
@@ -129,6 +131,33 @@ std::variant<std::vector<PoolInfo>, CtlError> ManagerClient::pools() {
       pools.push_back(std::move(pool));
     }
     return pools;
+  } catch (const sdbus::Error& error) {
+    return translate(error, impl_->bus);
+  }
+}
+
+std::variant<std::vector<std::pair<std::string, FamilyUsage>>, CtlError>
+ManagerClient::poolUsage() {
+  try {
+    std::vector<std::pair<std::string, FamilyUsage>> rows;
+    for (const auto& row : impl_->proxy->ListPoolUsage()) {
+      rows.emplace_back(row.get<0>(),
+                        FamilyUsage{row.get<1>(), row.get<2>(), row.get<3>(), row.get<4>()});
+    }
+    return rows;
+  } catch (const sdbus::Error& error) {
+    return translate(error, impl_->bus);
+  }
+}
+
+std::variant<std::vector<ServiceInfo>, CtlError> ManagerClient::services() {
+  try {
+    std::vector<ServiceInfo> services;
+    for (const auto& row : impl_->proxy->ListServices()) {
+      services.push_back(ServiceInfo{row.get<0>(), row.get<1>(), row.get<2>(), row.get<3>(),
+                                     row.get<4>(), row.get<5>()});
+    }
+    return services;
   } catch (const sdbus::Error& error) {
     return translate(error, impl_->bus);
   }

@@ -37,6 +37,8 @@ struct DaemonStatus {
   std::string kubernetes_server;
   std::string kubernetes_last_error;
   std::vector<ResourceInfo> kubernetes_resources;
+  std::string allocator_state;
+  std::string allocator_holder;
 };
 
 struct PoolInfo {
@@ -49,6 +51,22 @@ struct PoolInfo {
   std::vector<std::string> ranges;
 };
 
+struct FamilyUsage {
+  std::string family;  // "ipv4" | "ipv6"
+  std::string size;    // exact decimal
+  std::uint64_t used = 0;
+  std::string free;  // exact decimal
+};
+
+struct ServiceInfo {
+  std::string key;  // namespace/name
+  std::vector<std::string> ips;
+  std::string pool;
+  std::string state;  // "assigned" | "pending"
+  std::string reason;
+  std::string message;
+};
+
 class ManagerClient {
  public:
   /// "system", "session" or a D-Bus address.
@@ -57,6 +75,9 @@ class ManagerClient {
 
   std::variant<DaemonStatus, CtlError> status();
   std::variant<std::vector<PoolInfo>, CtlError> pools();
+  /// Per pool name, its rows by family.
+  std::variant<std::vector<std::pair<std::string, FamilyUsage>>, CtlError> poolUsage();
+  std::variant<std::vector<ServiceInfo>, CtlError> services();
   std::optional<CtlError> reload();
 
   struct Impl;

@@ -53,7 +53,9 @@ int statusVerb(const OutputOptions& options) {
                               {"kubernetes_state", status.kubernetes_state},
                               {"kubernetes_server", status.kubernetes_server},
                               {"kubernetes_last_error", status.kubernetes_last_error},
-                              {"kubernetes_resources", resources}};
+                              {"kubernetes_resources", resources},
+                              {"allocator_state", status.allocator_state},
+                              {"allocator_holder", status.allocator_holder}};
     printJson(json.dump(2), json.dump(), options.json);
     return kExitOk;
   }
@@ -93,6 +95,19 @@ int statusVerb(const OutputOptions& options) {
               (r.objects == 1 ? " object" : " objects") +
               (r.malformed ? ", " + std::to_string(r.malformed) + " malformed skipped" : "") +
               " (" + r.state + ")");
+  }
+  if (!status.allocator_state.empty()) {
+    std::string allocator = status.allocator_state;
+    if (status.allocator_state == "leader") {
+      allocator = "this host (leader)";
+    } else if (status.allocator_state == "standby") {
+      allocator = status.allocator_holder.empty()
+                      ? "none elected (standby)"
+                      : status.allocator_holder + " (this host: standby)";
+    } else if (status.allocator_state == "disabled") {
+      allocator = "disabled here: no pools configured";
+    }
+    field("IP allocator", allocator);
   }
   return kExitOk;
 }

@@ -105,7 +105,7 @@ int Daemon::run() {
 
   io_.run();
 
-  notifier_.stopping();
+  allocator_.reset();
   if (kubernetes_) kubernetes_->stop();
   bus_loop_->stop();
   try {
@@ -135,7 +135,10 @@ Result<void, std::string> Daemon::reloadConfig() {
   const std::string old_hash = config_->hash;
   const std::shared_ptr<const Config> previous = config_;
   auto loaded = loadConfig();
-  if (loaded) applyKubernetesConfig(previous.get());
+  if (loaded) {
+    applyKubernetesConfig(previous.get());
+    if (allocator_) allocator_->configure(*config_);
+  }
   if (!loaded) {
     logDiagnostics(loaded.error());
     log_->error("reload failed: keeping the configuration in force ({})", old_hash.substr(0, 12));
@@ -170,10 +173,39 @@ std::vector<bus::PoolRow> Daemon::poolRows() const {
     }
     const AddressCount size = pool.addresses.size();
     row.size = size.toString();
-    row.used = 0;  // nothing is allocated until the allocator (Kubernetes) lands
+    if (allocator_) {
+      const auto usage = allocator_->usage(pool.name);
+      row.used = usage.v4.used + usage.v6.used;
+    }
     row.free = (size - AddressCount(row.used)).toString();
     row.ranges = pool.address_texts;
     rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+std::vector<bus::PoolUsageRow> Daemon::poolUsageRows() const {
+  std::vector<bus::PoolUsageRow> rows;
+  for (const auto& pool : config_->pools) {
+    ipam::PoolUsage usage;
+    if (allocator_) usage = allocator_->usage(pool.name);
+    for (auto family : {IpFamily::V4, IpFamily::V6}) {
+      if (!pool.addresses.hasFamily(family)) continue;
+      const ipam::FamilyUsage& counted = family == IpFamily::V4 ? usage.v4 : usage.v6;
+      const AddressCount size = pool.addresses.size(family);
+      rows.push_back({pool.name, std::string(toString(family)), size.toString(), counted.used,
+                      (size - AddressCount(counted.used)).toString()});
+    }
+  }
+  return rows;
+}
+
+std::vector<bus::ServiceRow> Daemon::serviceRows() const {
+  std::vector<bus::ServiceRow> rows;
+  if (!allocator_) return rows;
+  for (auto& view : allocator_->services()) {
+    rows.push_back({std::move(view.key), std::move(view.ips), std::move(view.pool),
+                    std::move(view.state), std::move(view.reason), std::move(view.message)});
   }
   return rows;
 }
@@ -192,6 +224,10 @@ bus::ManagerProperties Daemon::properties() const {
     properties.kubernetes_server = kubernetes_->server();
     properties.kubernetes_last_error = kubernetes_->lastError();
     properties.kubernetes_resources = kubernetes_->resources();
+    if (allocator_) {
+      properties.allocator_state = allocator_->state();
+      properties.allocator_holder = allocator_->holder();
+    }
   } else if (!kubernetes_failure_.empty()) {
     properties.kubernetes_state = "failed";
     properties.kubernetes_last_error = kubernetes_failure_;
@@ -225,8 +261,21 @@ void Daemon::applyKubernetesConfig(const Config* previous) {
   if (previous && previous->kubernetes == wanted &&
       previous->election.lease_namespace == config_->election.lease_namespace &&
       (kubernetes_ || !kubernetes_failure_.empty() || !wanted.configured())) {
-    return;  // unchanged: keep the caches and the watches running
+    // Unchanged: keep the caches and the watches running. New allocator election timings
+    // take effect through a new role (the Lease still names this host: it renews at once).
+    const ElectionConfig& before = previous->election;
+    const ElectionConfig& now = config_->election;
+    if (allocator_ && (before.allocator_lease_duration != now.allocator_lease_duration ||
+                       before.allocator_renew_deadline != now.allocator_renew_deadline ||
+                       before.allocator_retry_period != now.allocator_retry_period)) {
+      allocator_ = std::make_unique<AllocatorRole>(io_, *kubernetes_, *config_, node_name_,
+                                                   componentLogger("allocator"));
+      allocator_->onRoleChange([this] { publish(); });
+      allocator_->start();
+    }
+    return;
   }
+  allocator_.reset();
   if (kubernetes_) kubernetes_->stop();
   kubernetes_.reset();
   kubernetes_failure_.clear();
@@ -240,7 +289,11 @@ void Daemon::applyKubernetesConfig(const Config* previous) {
   log_->info("Kubernetes API: watching {}", access->server);
   kubernetes_ = std::make_unique<KubernetesWatch>(
       io_, wanted, config_->election, std::move(access.value()), componentLogger("kubernetes"));
+  allocator_ = std::make_unique<AllocatorRole>(io_, *kubernetes_, *config_, node_name_,
+                                               componentLogger("allocator"));
+  allocator_->onRoleChange([this] { publish(); });
   kubernetes_->start();
+  allocator_->start();
 }
 
 void Daemon::scheduleRefresh() {
@@ -269,8 +322,19 @@ void Daemon::onSignal(int signal_number) {
     return;
   }
   log_->info("{}: stopping", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+  shutdown();
+}
+
+void Daemon::shutdown() {
   refresh_timer_.cancel();
-  io_.stop();
+  notifier_.stopping();
+  if (!allocator_) {
+    io_.stop();
+    return;
+  }
+  // Hand the allocator role over now instead of after lease-duration; bounded, so a dead API
+  // server cannot hold up the stop (systemd would SIGKILL us after TimeoutStopSec anyway).
+  allocator_->stop(std::chrono::seconds(2), [this] { io_.stop(); });
 }
 
 }  // namespace lbd

@@ -10,6 +10,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include "app/allocator_role.h"
 #include "app/daemon_options.h"
 #include "app/kubernetes_watch.h"
 #include "core/config/config.h"
@@ -34,6 +35,8 @@ class Daemon final : private bus::ManagerModel {
 
  private:
   std::vector<bus::PoolRow> poolRows() const override;
+  std::vector<bus::PoolUsageRow> poolUsageRows() const override;
+  std::vector<bus::ServiceRow> serviceRows() const override;
   Result<void, std::string> reloadConfig() override;
 
   /// Reads and validates the files; swaps the new config in only if it is valid.
@@ -47,6 +50,8 @@ class Daemon final : private bus::ManagerModel {
   void applyKubernetesConfig(const Config* previous);
   void scheduleRefresh();
   void onSignal(int signal_number);
+  /// Steps down from every role (releasing Leases), then stops the loop.
+  void shutdown();
 
   DaemonOptions options_;
   boost::asio::io_context io_;
@@ -61,6 +66,7 @@ class Daemon final : private bus::ManagerModel {
   std::uint64_t started_at_usec_ = 0;
 
   std::unique_ptr<KubernetesWatch> kubernetes_;
+  std::unique_ptr<AllocatorRole> allocator_;  // destroyed before kubernetes_ (uses its caches)
   std::string kubernetes_failure_;  // why the watch could not start (bad credentials file)
   boost::asio::steady_timer refresh_timer_;
 

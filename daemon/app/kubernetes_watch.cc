@@ -40,13 +40,15 @@ KubernetesWatch::KubernetesWatch(boost::asio::io_context& io, const KubernetesCo
       leases_(io, *api_,
               collection("/apis/coordination.k8s.io/v1/namespaces/" + election.lease_namespace +
                          "/leases"),
-              log) {}
+              log),
+      namespaces_(io, *api_, collection("/api/v1/namespaces"), log) {}
 
 void KubernetesWatch::start() {
   services_.start();
   endpoint_slices_.start();
   nodes_.start();
   leases_.start();
+  namespaces_.start();
 }
 
 void KubernetesWatch::stop() {
@@ -54,12 +56,14 @@ void KubernetesWatch::stop() {
   endpoint_slices_.stop();
   nodes_.stop();
   leases_.stop();
+  namespaces_.stop();
 }
 
 std::string KubernetesWatch::state() const {
   if (!api_->lastRequestSucceeded()) return "retrying";
   const bool synced = services_.cache().synced() && endpoint_slices_.cache().synced() &&
-                      nodes_.cache().synced() && leases_.cache().synced();
+                      nodes_.cache().synced() && leases_.cache().synced() &&
+                      namespaces_.cache().synced();
   return synced ? "connected" : "connecting";
 }
 
@@ -73,7 +77,7 @@ std::string KubernetesWatch::lastError() const {
 
 std::vector<bus::ResourceRow> KubernetesWatch::resources() const {
   return {row("services", services_), row("endpointslices", endpoint_slices_), row("nodes", nodes_),
-          row("leases", leases_)};
+          row("leases", leases_), row("namespaces", namespaces_)};
 }
 
 }  // namespace lbd

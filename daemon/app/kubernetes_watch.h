@@ -1,7 +1,7 @@
 #pragma once
 // The cluster as lbd sees it: one API client and the informers for Services, EndpointSlices,
-// Nodes and lbd's Leases, plus a summary of their state for D-Bus and lbctl. Later issues hang
-// the allocator and the announcer off these caches.
+// Nodes, Namespaces and lbd's Leases, plus a summary of their state for D-Bus and lbctl. Later
+// issues hang the allocator and the announcer off these caches.
 
 #include <memory>
 #include <string>
@@ -38,6 +38,8 @@ class KubernetesWatch {
   k8s::Informer<k8s::EndpointSlice>& endpointSlices() { return endpoint_slices_; }
   k8s::Informer<k8s::Node>& nodes() { return nodes_; }
   k8s::Informer<k8s::Lease>& leases() { return leases_; }
+  k8s::Informer<k8s::Namespace>& namespaces() { return namespaces_; }
+  k8s::ApiClient& api() { return *api_; }
 
  private:
   std::unique_ptr<k8s::ApiClient> api_;
@@ -45,6 +47,7 @@ class KubernetesWatch {
   k8s::Informer<k8s::EndpointSlice> endpoint_slices_;
   k8s::Informer<k8s::Node> nodes_;
   k8s::Informer<k8s::Lease> leases_;
+  k8s::Informer<k8s::Namespace> namespaces_;
 };
 
 }  // namespace lbd

@@ -46,7 +46,8 @@ class DbusRoundTrip(unittest.TestCase):
         status = self.lab.lbctl_json("status")
         self.assertEqual(set(status), {"version", "node", "config_path", "config_hash", "config_error",
                                        "config_loaded_at_usec", "started_at_usec", "kubernetes_state",
-                                       "kubernetes_server", "kubernetes_last_error", "kubernetes_resources"})
+                                       "kubernetes_server", "kubernetes_last_error", "kubernetes_resources",
+                                       "allocator_state", "allocator_holder"})
         self.assertEqual(status["version"], "0.1.0")
         self.assertEqual(status["node"], "node-a")
         self.assertEqual(status["config_path"], self.lab.config)
@@ -59,15 +60,21 @@ class DbusRoundTrip(unittest.TestCase):
         self.assertEqual(status["kubernetes_server"], "")
         self.assertEqual(status["kubernetes_last_error"], "")
         self.assertEqual(status["kubernetes_resources"], [])
+        self.assertEqual(status["allocator_state"], "")  # no cluster, no allocator role
+        self.assertEqual(status["allocator_holder"], "")
 
     def test_pools_json_exact(self):
         pools = self.lab.lbctl_json("pools")
         self.assertEqual(pools, [
             {"name": "web", "mode": "layer2", "families": ["ipv4", "ipv6"], "size": 272, "used": 0,
-             "free": 272, "ranges": ["192.0.2.240/28", "2001:db8:1::/120"]},
+             "free": 272, "ranges": ["192.0.2.240/28", "2001:db8:1::/120"],
+             "usage": [{"family": "ipv4", "size": 16, "used": 0, "free": 16},
+                       {"family": "ipv6", "size": 256, "used": 0, "free": 256}]},
             # 64 + 2^64 does not fit in 64 bits: a floating-point number
             {"name": "edge", "mode": "bgp", "families": ["ipv4", "ipv6"], "size": float(64 + 2**64), "used": 0,
-             "free": float(64 + 2**64), "ranges": ["198.51.100.64/26", "2001:db8:ffff::/64"]},
+             "free": float(64 + 2**64), "ranges": ["198.51.100.64/26", "2001:db8:ffff::/64"],
+             "usage": [{"family": "ipv4", "size": 64, "used": 0, "free": 64},
+                       {"family": "ipv6", "size": float(2**64), "used": 0, "free": float(2**64)}]},
         ])
         self.assertIsInstance(pools[1]["size"], float)
 
@@ -75,9 +82,11 @@ class DbusRoundTrip(unittest.TestCase):
         result = self.lab.lbctl("pools")
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertEqual(result.stdout,
-                         "name mode   families    size used   free ranges\n"
-                         "web  layer2 ipv4,ipv6    272    0    272 192.0.2.240/28 2001:db8:1::/120\n"
-                         "edge bgp    ipv4,ipv6 1.8e19    0 1.8e19 198.51.100.64/26 2001:db8:ffff::/64\n"
+                         "name mode   family size used free ranges\n"
+                         "web  layer2 ipv4     16    0   16 192.0.2.240/28\n"
+                         "web  layer2 ipv6    256    0  256 2001:db8:1::/120\n"
+                         "edge bgp    ipv4     64    0   64 198.51.100.64/26\n"
+                         "edge bgp    ipv6   2^64    0 2^64 2001:db8:ffff::/64\n"
                          "\n2 pools listed.\n")
         bare = self.lab.lbctl("--no-legend", "pools")
         self.assertEqual(bare.stdout.splitlines()[0].split()[0], "web")

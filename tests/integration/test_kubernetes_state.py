@@ -62,7 +62,7 @@ users: [{name: u, user: {exec: {command: /bin/true}}}]
         self.assertEqual(status["kubernetes_server"], "https://127.0.0.1:%d" % port)
         self.assertNotEqual(status["kubernetes_last_error"], "")
         self.assertEqual([r["resource"] for r in status["kubernetes_resources"]],
-                         ["services", "endpointslices", "nodes", "leases"])
+                         ["services", "endpointslices", "nodes", "leases", "namespaces"])
         for resource in status["kubernetes_resources"]:
             self.assertFalse(resource["synced"])
             self.assertEqual(resource["objects"], 0)

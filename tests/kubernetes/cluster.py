@@ -26,7 +26,8 @@ REAL = os.environ.get('LBD_TEST_REAL_CLUSTER') == '1' and bool(os.environ.get('K
 PLURAL = {'Service': 'services', 'EndpointSlice': 'endpointslices', 'Node': 'nodes',
           'Lease': 'leases', 'Namespace': 'namespaces', 'Event': 'events'}
 STORE_KEY = {'Service': 'v1/services', 'EndpointSlice': 'discovery.k8s.io/v1/endpointslices',
-             'Node': 'v1/nodes', 'Lease': 'coordination.k8s.io/v1/leases', 'Event': 'v1/events'}
+             'Node': 'v1/nodes', 'Lease': 'coordination.k8s.io/v1/leases', 'Event': 'v1/events',
+             'Namespace': 'v1/namespaces'}
 API_VERSION = {'Service': 'v1', 'EndpointSlice': 'discovery.k8s.io/v1', 'Node': 'v1',
                'Lease': 'coordination.k8s.io/v1', 'Namespace': 'v1', 'Event': 'v1'}
 

@@ -25,11 +25,12 @@ class DaemonAgainstCluster(ClusterTest):
         return self.lab.lbctl_json('status')
 
     def counts(self):
-        """What lbd should count: every Service, EndpointSlice and Node, the Leases of its namespace."""
+        """What lbd should count: every Service, EndpointSlice, Node and Namespace, the Leases of its namespace."""
         return {'services': len(self.cluster.objects('Service')),
                 'endpointslices': len(self.cluster.objects('EndpointSlice')),
                 'nodes': len(self.cluster.objects('Node')),
-                'leases': len([o for o in self.cluster.objects('Lease') if o['metadata']['namespace'] == self.lease_ns])}
+                'leases': len([o for o in self.cluster.objects('Lease') if o['metadata']['namespace'] == self.lease_ns]),
+                'namespaces': len(self.cluster.objects('Namespace'))}
 
     def connected_with(self, counts):
         s = self.status()

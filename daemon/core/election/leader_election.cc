@@ -86,6 +86,15 @@ void LeaderElection::written(const k8s::Lease& stored, MonotonicTime now) {
   last_renewal_ = now;
 }
 
+std::optional<MonotonicTime> LeaderElection::expiresAt() const {
+  if (!observed_any_ || observed_holder_.empty() || observed_holder_ == identity_) {
+    return std::nullopt;
+  }
+  return observed_at_ + std::chrono::seconds(observed_duration_seconds_ > 0
+                                                 ? observed_duration_seconds_
+                                                 : wholeSeconds(timing_.lease_duration));
+}
+
 bool LeaderElection::isLeader(MonotonicTime now) const {
   return holding_ && now < last_renewal_ + timing_.renew_deadline;
 }

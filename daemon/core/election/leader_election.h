@@ -56,6 +56,10 @@ class LeaderElection {
   std::optional<k8s::LeaseSpec> release(const std::optional<k8s::Lease>& current,
                                         k8s::WallClock wall_now);
 
+  /// When the Lease as last seen expires if its holder does not renew it (by our clock);
+  /// nullopt when it is ours, free, or unseen. A standby tries exactly then.
+  std::optional<MonotonicTime> expiresAt() const;
+
   /// The holder as last seen ("" when none or released).
   const std::string& holder() const { return observed_holder_; }
   const std::string& identity() const { return identity_; }

@@ -18,9 +18,13 @@ class InformerCache {
     std::function<void(const T&)> added;
     std::function<void(const T& before, const T& after)> updated;
     std::function<void(const T&)> deleted;
+    // After a complete LIST was applied (the first sync, or a relist after 410): consumers
+    // that decide on the whole collection start over from here.
+    std::function<void()> replaced;
   };
 
-  void setHandlers(Handlers handlers) { handlers_ = std::move(handlers); }
+  /// Several consumers (allocator, announcer) each add their own.
+  void addHandlers(Handlers handlers) { handlers_.push_back(std::move(handlers)); }
 
   /// The result of a complete LIST: the cache becomes exactly `objects`.
   void replace(std::vector<T> objects) {
@@ -30,18 +34,19 @@ class InformerCache {
       next.insert_or_assign(std::move(key), std::move(object));
     }
     for (const auto& [key, old] : objects_) {
-      if (!next.count(key) && handlers_.deleted) handlers_.deleted(old);
+      if (!next.count(key)) notify(&Handlers::deleted, old);
     }
     for (const auto& [key, now] : next) {
       auto old = objects_.find(key);
       if (old == objects_.end()) {
-        if (handlers_.added) handlers_.added(now);
+        notify(&Handlers::added, now);
       } else if (old->second.meta.resource_version != now.meta.resource_version) {
-        if (handlers_.updated) handlers_.updated(old->second, now);
+        notify(&Handlers::updated, old->second, now);
       }
     }
     objects_ = std::move(next);
     synced_ = true;
+    notify(&Handlers::replaced);
   }
 
   /// ADDED or MODIFIED from a watch (both are upserts: after a reconnect an ADDED may repeat).
@@ -50,13 +55,13 @@ class InformerCache {
     auto it = objects_.find(key);
     if (it == objects_.end()) {
       auto inserted = objects_.emplace(std::move(key), std::move(object)).first;
-      if (handlers_.added) handlers_.added(inserted->second);
+      notify(&Handlers::added, inserted->second);
       return;
     }
     if (it->second.meta.resource_version == object.meta.resource_version) return;
     T before = std::move(it->second);
     it->second = std::move(object);
-    if (handlers_.updated) handlers_.updated(before, it->second);
+    notify(&Handlers::updated, before, it->second);
   }
 
   /// DELETED from a watch.
@@ -65,7 +70,7 @@ class InformerCache {
     if (it == objects_.end()) return;
     T gone = std::move(it->second);
     objects_.erase(it);
-    if (handlers_.deleted) handlers_.deleted(gone);
+    notify(&Handlers::deleted, gone);
   }
 
   /// True once the first complete LIST has been applied.
@@ -77,8 +82,15 @@ class InformerCache {
   }
 
  private:
+  template <class Member, class... Args>
+  void notify(Member member, const Args&... args) {
+    for (const auto& handlers : handlers_) {
+      if (handlers.*member) (handlers.*member)(args...);
+    }
+  }
+
   std::map<std::string, T> objects_;
-  Handlers handlers_;
+  std::vector<Handlers> handlers_;
   bool synced_ = false;
 };
 

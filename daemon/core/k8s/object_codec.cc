@@ -176,6 +176,12 @@ Result<EndpointSlice> decodeEndpointSlice(const Json& object) {
   return slice;
 }
 
+Result<Namespace> decodeNamespace(const Json& object) {
+  Namespace ns;
+  LBD_READ(ns.meta, decodeMeta(object));
+  return ns;
+}
+
 Result<Node> decodeNode(const Json& object) {
   Node node;
   LBD_READ(node.meta, decodeMeta(object));

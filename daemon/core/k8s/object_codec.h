@@ -24,6 +24,7 @@ Result<Service> decodeService(const Json& object);
 Result<EndpointSlice> decodeEndpointSlice(const Json& object);
 Result<Node> decodeNode(const Json& object);
 Result<Lease> decodeLease(const Json& object);
+Result<Namespace> decodeNamespace(const Json& object);
 
 /// Dispatch by type, for templates (informers).
 template <class T>
@@ -43,6 +44,10 @@ inline Result<Node> decodeObject<Node>(const Json& o) {
 template <>
 inline Result<Lease> decodeObject<Lease>(const Json& o) {
   return decodeLease(o);
+}
+template <>
+inline Result<Namespace> decodeObject<Namespace>(const Json& o) {
+  return decodeNamespace(o);
 }
 
 /// One page of a LIST: items stay JSON so one bad item does not lose the page.

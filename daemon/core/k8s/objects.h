@@ -88,6 +88,12 @@ struct Node {
   bool operator==(const Node&) const = default;
 };
 
+/// Only its labels matter: pools select Services by their Namespace's labels.
+struct Namespace {
+  ObjectMeta meta;
+  bool operator==(const Namespace&) const = default;
+};
+
 struct Lease {
   ObjectMeta meta;
   std::string holder_identity;

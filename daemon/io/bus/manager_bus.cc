@@ -28,6 +28,8 @@ void ManagerBus::publish(const ManagerProperties& properties) {
   note("KubernetesLastError",
        properties.kubernetes_last_error != properties_.kubernetes_last_error);
   note("KubernetesResources", properties.kubernetes_resources != properties_.kubernetes_resources);
+  note("AllocatorState", properties.allocator_state != properties_.allocator_state);
+  note("AllocatorHolder", properties.allocator_holder != properties_.allocator_holder);
   properties_ = properties;
   if (!changed.empty()) getObject().emitPropertiesChangedSignal(INTERFACE_NAME, changed);
 }
@@ -39,6 +41,30 @@ std::vector<ManagerBus::PoolStruct> ManagerBus::ListPools() {
                        std::move(row.size), row.used, std::move(row.free), std::move(row.ranges));
   }
   return pools;
+}
+
+std::vector<sdbus::Struct<std::string, std::string, std::string, std::uint64_t, std::string>>
+ManagerBus::ListPoolUsage() {
+  std::vector<sdbus::Struct<std::string, std::string, std::string, std::uint64_t, std::string>>
+      rows;
+  for (auto& row : model_.poolUsageRows()) {
+    rows.emplace_back(std::move(row.pool), std::move(row.family), std::move(row.size), row.used,
+                      std::move(row.free));
+  }
+  return rows;
+}
+
+std::vector<sdbus::Struct<std::string, std::vector<std::string>, std::string, std::string,
+                          std::string, std::string>>
+ManagerBus::ListServices() {
+  std::vector<sdbus::Struct<std::string, std::vector<std::string>, std::string, std::string,
+                            std::string, std::string>>
+      rows;
+  for (auto& row : model_.serviceRows()) {
+    rows.emplace_back(std::move(row.key), std::move(row.ips), std::move(row.pool),
+                      std::move(row.state), std::move(row.reason), std::move(row.message));
+  }
+  return rows;
 }
 
 std::vector<sdbus::Struct<std::string, bool, std::uint64_t, std::uint64_t, std::string>>

@@ -40,6 +40,8 @@ struct ManagerProperties {
   std::string kubernetes_server;
   std::string kubernetes_last_error;
   std::vector<ResourceRow> kubernetes_resources;
+  std::string allocator_state;
+  std::string allocator_holder;
   bool operator==(const ManagerProperties&) const = default;
 };
 
@@ -54,11 +56,32 @@ struct PoolRow {
   std::vector<std::string> ranges;
 };
 
+/// One row of ListPoolUsage().
+struct PoolUsageRow {
+  std::string pool;
+  std::string family;  // "ipv4" | "ipv6"
+  std::string size;    // exact decimal
+  std::uint64_t used = 0;
+  std::string free;  // exact decimal
+};
+
+/// One row of ListServices().
+struct ServiceRow {
+  std::string key;  // namespace/name
+  std::vector<std::string> ips;
+  std::string pool;
+  std::string state;
+  std::string reason;
+  std::string message;
+};
+
 /// What the bus object asks the daemon for. Implemented in app/.
 class ManagerModel {
  public:
   virtual ~ManagerModel() = default;
   virtual std::vector<PoolRow> poolRows() const = 0;
+  virtual std::vector<PoolUsageRow> poolUsageRows() const = 0;
+  virtual std::vector<ServiceRow> serviceRows() const = 0;
   /// Reloads the configuration; on failure returns the diagnostics, one per line.
   virtual Result<void, std::string> reloadConfig() = 0;
 };
@@ -75,6 +98,13 @@ class ManagerBus final : public sdbus::AdaptorInterfaces<io::lbd1::Manager_adapt
   using PoolStruct = sdbus::Struct<std::string, std::string, std::vector<std::string>, std::string,
                                    std::uint64_t, std::string, std::vector<std::string>>;
   std::vector<PoolStruct> ListPools() override;
+  std::vector<sdbus::Struct<std::string, std::string, std::string, std::uint64_t, std::string>>
+  ListPoolUsage() override;
+  std::vector<sdbus::Struct<std::string, std::vector<std::string>, std::string, std::string,
+                            std::string, std::string>>
+  ListServices() override;
+  std::string AllocatorState() override { return properties_.allocator_state; }
+  std::string AllocatorHolder() override { return properties_.allocator_holder; }
   void Reload() override;
   std::string Version() override { return properties_.version; }
   std::string NodeName() override { return properties_.node_name; }

@@ -5,12 +5,16 @@
 namespace lbd::k8s {
 
 void ServiceStatusWriter::setIngress(const std::string& service_namespace, const std::string& name,
-                                     const std::vector<std::string>& ips, Done done) {
+                                     const std::vector<std::string>& ips, Done done,
+                                     const AnnotationChanges& annotations) {
   const bool send_ip_mode = ip_mode_supported_.value_or(true) && !ips.empty();
   const std::string path =
       "/api/v1/namespaces/" + service_namespace + "/services/" + name + "/status";
-  api_.call("PATCH", path, serviceIngressPatch(ips, send_ip_mode ? "VIP" : "").dump(),
-            "application/merge-patch+json",
+  Json patch = serviceIngressPatch(ips, send_ip_mode ? "VIP" : "");
+  for (const auto& [key, value] : annotations) {
+    patch["metadata"]["annotations"][key] = value ? Json(*value) : Json(nullptr);
+  }
+  api_.call("PATCH", path, patch.dump(), "application/merge-patch+json",
             [this, send_ip_mode, done = std::move(done)](ApiResponse response) {
               std::optional<Service> stored;
               if (response.ok()) {

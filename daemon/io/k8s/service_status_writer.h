@@ -8,6 +8,7 @@
 // it, so status stays identical to what a server without ipMode stores and no write repeats.
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,8 +25,14 @@ class ServiceStatusWriter {
 
   explicit ServiceStatusWriter(ApiClient& api) : api_(api) {}
 
+  /// Annotation changes ride in the same patch (the API applies metadata changes sent to
+  /// /status, and needs only the services/status permission for them): a value sets the
+  /// annotation, nullopt removes it.
+  using AnnotationChanges = std::map<std::string, std::optional<std::string>>;
+
   void setIngress(const std::string& service_namespace, const std::string& name,
-                  const std::vector<std::string>& ips, Done done);
+                  const std::vector<std::string>& ips, Done done,
+                  const AnnotationChanges& annotations = {});
 
   /// Unknown until the first successful write with at least one IP.
   std::optional<bool> ipModeSupported() const { return ip_mode_supported_; }

@@ -85,6 +85,16 @@ TEST_F(LeaderElectionTest, JudgesExpiryByItsOwnClockNotTheRenewTimeText) {
   EXPECT_FALSE(a.decide(held, t0 + seconds(1), wall));
 }
 
+TEST_F(LeaderElectionTest, TellsWhenAnotherHoldersLeaseExpires) {
+  EXPECT_FALSE(a.expiresAt());
+  a.observe(lease("host-b", "2026-11-24T10:00:00.000000Z", "7"), t0);
+  EXPECT_EQ(a.expiresAt(), t0 + seconds(15));
+  a.observe(lease("host-b", "2026-11-24T10:00:00.000000Z", "7"), t0 + seconds(3));
+  EXPECT_EQ(a.expiresAt(), t0 + seconds(15)) << "an unchanged record does not extend it";
+  a.observe(lease("", "2026-11-24T10:00:01.000000Z", "8", 0, 1), t0 + seconds(4));
+  EXPECT_FALSE(a.expiresAt()) << "released: free now";
+}
+
 TEST_F(LeaderElectionTest, UsesTheLeaseDurationTheHolderWrote) {
   auto held = lease("host-b", "2026-11-24T10:00:00.000000Z", "7", 0, /*duration=*/40);
   EXPECT_FALSE(a.decide(held, t0, wall));

@@ -19,8 +19,8 @@ Lease lease(const std::string& name, const std::string& rv, const std::string& h
 TEST(InformerCache, UpsertIgnoresRepeatsOfTheSameVersion) {
   InformerCache<Lease> cache;
   int added = 0, updated = 0;
-  cache.setHandlers(
-      {[&](const Lease&) { ++added; }, [&](const Lease&, const Lease&) { ++updated; }, {}});
+  cache.addHandlers(
+      {[&](const Lease&) { ++added; }, [&](const Lease&, const Lease&) { ++updated; }, {}, {}});
   cache.upsert(lease("x", "1", "a"));
   cache.upsert(lease("x", "1", "a"));  // ADDED repeated after a watch reconnect
   cache.upsert(lease("x", "2", "b"));
@@ -33,10 +33,11 @@ TEST(InformerCache, UpsertIgnoresRepeatsOfTheSameVersion) {
 TEST(InformerCache, UpdateHandlerSeesBeforeAndAfter) {
   InformerCache<Lease> cache;
   std::string seen;
-  cache.setHandlers({{},
+  cache.addHandlers({{},
                      [&](const Lease& before, const Lease& after) {
                        seen = before.holder_identity + "->" + after.holder_identity;
                      },
+                     {},
                      {}});
   cache.upsert(lease("x", "1", "a"));
   cache.upsert(lease("x", "2", "b"));
@@ -46,12 +47,26 @@ TEST(InformerCache, UpdateHandlerSeesBeforeAndAfter) {
 TEST(InformerCache, RemoveOfUnknownKeyIsSilent) {
   InformerCache<Lease> cache;
   int deleted = 0;
-  cache.setHandlers({{}, {}, [&](const Lease&) { ++deleted; }});
+  cache.addHandlers({{}, {}, [&](const Lease&) { ++deleted; }, {}});
   cache.remove("lbd-system/none");
   cache.upsert(lease("x", "1", "a"));
   cache.remove("lbd-system/x");
   EXPECT_EQ(deleted, 1);
   EXPECT_TRUE(cache.objects().empty());
+}
+
+TEST(InformerCache, ReplaceTellsEveryConsumerOnceTheCacheHoldsTheList) {
+  InformerCache<Lease> cache;
+  std::vector<std::string> seen;
+  std::size_t size_when_told = 0;
+  cache.addHandlers({[&](const Lease& l) { seen.push_back("a+" + l.meta.name); },
+                     {},
+                     {},
+                     [&] { size_when_told = cache.objects().size(); }});
+  cache.addHandlers({[&](const Lease& l) { seen.push_back("b+" + l.meta.name); }, {}, {}, {}});
+  cache.replace({lease("x", "1", "a"), lease("y", "1", "a")});
+  EXPECT_EQ(seen, (std::vector<std::string>{"a+x", "b+x", "a+y", "b+y"}));
+  EXPECT_EQ(size_when_told, 2u);
 }
 
 }  // namespace

@@ -34,10 +34,10 @@ ListPage page(std::string rv, std::string continue_token, std::vector<std::strin
 class ListWatchTest : public ::testing::Test {
  protected:
   ListWatchTest() {
-    cache.setHandlers(
+    cache.addHandlers(
         {[this](const Service& s) { log << "+" << s.meta.name << " "; },
          [this](const Service&, const Service& s) { log << "~" << s.meta.name << " "; },
-         [this](const Service& s) { log << "-" << s.meta.name << " "; }});
+         [this](const Service& s) { log << "-" << s.meta.name << " "; }, [this] { log << "= "; }});
   }
   InformerCache<Service> cache;
   ListWatch<Service> machine{cache, Backoff(100ms, 10s)};
@@ -60,7 +60,7 @@ TEST_F(ListWatchTest, RecordedPagesThenWatchFromTheListResourceVersion) {
   EXPECT_EQ(next, (ListWatchRequest{Kind::Watch, "", "250", 0ms}));
   EXPECT_TRUE(cache.synced());
   EXPECT_EQ(cache.objects().size(), 5u);
-  EXPECT_EQ(log.str(), "+svc-a +svc-b +svc-c +svc-d +svc-e ");
+  EXPECT_EQ(log.str(), "+svc-a +svc-b +svc-c +svc-d +svc-e = ") << "one replace, after all pages";
 }
 
 TEST_F(ListWatchTest, ReplaysARecordedWatchStreamWithBookmarks) {
@@ -74,7 +74,7 @@ TEST_F(ListWatchTest, ReplaysARecordedWatchStreamWithBookmarks) {
     }
   }
   EXPECT_EQ(splitter.pending(), 0u);
-  EXPECT_EQ(log.str(), "+w1 ~w1 ~w1 ~w1 ~w1 -w1 ");
+  EXPECT_EQ(log.str(), "= +w1 ~w1 ~w1 ~w1 ~w1 -w1 ");
   EXPECT_TRUE(cache.objects().empty());
   EXPECT_EQ(machine.resourceVersion(), "285") << "bookmarks advance the resume point";
   EXPECT_EQ(machine.counters().events, 8u);
@@ -111,7 +111,7 @@ TEST_F(ListWatchTest, ExpiredErrorEventRelistsAndTheCacheEmitsTheDifference) {
   // While the watch was down: a changed, b deleted, c created.
   auto next = machine.onListPage(page("40", "", {serviceJson("a", "31"), serviceJson("c", "35")}));
   EXPECT_EQ(next, (ListWatchRequest{Kind::Watch, "", "40", 0ms}));
-  EXPECT_EQ(log.str(), "-b ~a +c ");
+  EXPECT_EQ(log.str(), "-b ~a +c = ");
   EXPECT_EQ(machine.counters().relists, 1u);
 }
 

@@ -30,6 +30,16 @@ TEST(ObjectCodec, DecodesRecordedLoadBalancerService) {
   EXPECT_TRUE(service->ingress.empty());
 }
 
+TEST(ObjectCodec, DecodesRecordedNamespaceLabels) {
+  auto json = parseJson(readTestData("k8s/namespace-labels.json"));
+  ASSERT_TRUE(json);
+  auto ns = decodeNamespace(json.value());
+  ASSERT_TRUE(ns) << ns.error().message;
+  EXPECT_EQ(ns->meta.key(), "ns-sample");
+  EXPECT_EQ(ns->meta.labels,
+            (Labels{{"kubernetes.io/metadata.name", "ns-sample"}, {"team", "lb"}}));
+}
+
 TEST(ObjectCodec, DecodesRecordedLease) {
   auto json = parseJson(readTestData("k8s/lease-takeover.json"));
   ASSERT_TRUE(json);

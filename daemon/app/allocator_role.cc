@@ -1,0 +1,394 @@
+#include "app/allocator_role.h"
+
+#include <random>
+#include <set>
+
+namespace lbd {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+election::LeaderElectionTiming timing(const ElectionConfig& election) {
+  return {election.allocator_lease_duration, election.allocator_renew_deadline,
+          election.allocator_retry_period};
+}
+
+double unitRandom() {
+  static std::mt19937_64 random{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(random);
+}
+
+}  // namespace
+
+AllocatorRole::AllocatorRole(boost::asio::io_context& io, KubernetesWatch& cluster,
+                             const Config& config, std::string identity,
+                             std::shared_ptr<spdlog::logger> log)
+    : io_(io),
+      cluster_(cluster),
+      log_(std::move(log)),
+      identity_(std::move(identity)),
+      lease_namespace_(config.election.lease_namespace),
+      enabled_(!config.pools.empty()),
+      kubernetes_config_(config.kubernetes),
+      election_(config.election.lease_namespace, kAllocatorLeaseName, identity_,
+                timing(config.election)),
+      lease_client_(cluster.api()),
+      status_writer_(cluster.api()),
+      events_(cluster.api(), log_),
+      controller_(config.kubernetes, config.pools),
+      campaign_timer_(io),
+      deadline_timer_(io) {
+  cluster_.services().cache().addHandlers(
+      {[this](const k8s::Service& service) { onService(service); },
+       [this](const k8s::Service&, const k8s::Service& service) { onService(service); },
+       [this](const k8s::Service& service) { onServiceDeleted(service); }, [this] { resync(); }});
+  cluster_.namespaces().cache().addHandlers(
+      {[this](const k8s::Namespace& ns) { onNamespace(ns); },
+       [this](const k8s::Namespace& before, const k8s::Namespace& after) {
+         if (before.meta.labels != after.meta.labels) onNamespace(after);
+       },
+       {},
+       [this] { resync(); }});
+  cluster_.leases().cache().addHandlers(
+      {[this](const k8s::Lease& lease) { observeLease(lease); },
+       [this](const k8s::Lease&, const k8s::Lease& lease) { observeLease(lease); },
+       [this](const k8s::Lease& lease) {
+         if (lease.meta.name == kAllocatorLeaseName) {
+           election_.observe(std::nullopt, Clock::now());
+           if (running_ && !leader_ && !campaign_in_flight_) scheduleCampaign({});
+         }
+       },
+       {}});
+}
+
+AllocatorRole::~AllocatorRole() {
+  *alive_ = false;
+}
+
+void AllocatorRole::start() {
+  running_ = true;
+  if (!enabled_) {
+    log_->info("no pools configured: not taking part in the allocator election");
+    return;
+  }
+  scheduleCampaign({});
+}
+
+void AllocatorRole::configure(const Config& config) {
+  kubernetes_config_ = config.kubernetes;
+  controller_.configure(config.kubernetes, config.pools);
+  const bool was_enabled = enabled_;
+  enabled_ = !config.pools.empty();
+  if (leader_ && !enabled_) {
+    // No pools left: let a host that has some allocate. Status stays as written.
+    campaign_timer_.cancel();
+    stepDown("no pools configured any more");
+    lease_client_.write(
+        lease_namespace_, kAllocatorLeaseName,
+        [this](const std::optional<k8s::Lease>& current) {
+          return election_.release(current, std::chrono::system_clock::now());
+        },
+        [](k8s::LeaseWriteResult) {});
+    return;
+  }
+  if (leader_) {
+    resync();
+  } else if (enabled_ && !was_enabled && running_) {
+    scheduleCampaign({});
+  }
+}
+
+void AllocatorRole::scheduleCampaign(Clock::duration after) {
+  campaign_timer_.expires_after(after);
+  auto alive = alive_;
+  campaign_timer_.async_wait([this, alive](const boost::system::error_code& error) {
+    if (error || !*alive) return;
+    campaign();
+  });
+}
+
+void AllocatorRole::campaign() {
+  if (!running_ || !enabled_ || campaign_in_flight_) return;
+  campaign_in_flight_ = true;
+  auto alive = alive_;
+  lease_client_.write(
+      lease_namespace_, kAllocatorLeaseName,
+      [this](const std::optional<k8s::Lease>& current) {
+        return election_.decide(current, Clock::now(), std::chrono::system_clock::now());
+      },
+      [this, alive](k8s::LeaseWriteResult result) {
+        if (!*alive) return;
+        campaign_in_flight_ = false;
+        using Outcome = k8s::LeaseWriteResult::Outcome;
+        if (result.outcome == Outcome::Written && result.lease) {
+          election_.written(*result.lease, Clock::now());
+          last_campaign_error_.clear();
+        } else if (result.outcome == Outcome::Failed) {
+          if (result.error != last_campaign_error_) {
+            log_->warn("allocator Lease {}/{}: {}", lease_namespace_, kAllocatorLeaseName,
+                       result.error);
+          }
+          last_campaign_error_ = result.error;
+        }
+        reviewLeadership();
+        if (!running_ || !enabled_) return;
+        // The holder renews every retry period; a standby checks as often, and also exactly
+        // when the holder's Lease expires by our clock (the Lease informer keeps that current).
+        Clock::duration next = election_.timing().retry_period;
+        if (!leader_) {
+          if (auto expiry = election_.expiresAt()) {
+            next = std::min(next, std::max(Clock::duration{}, *expiry - Clock::now()));
+          } else if (election_.holder().empty() && result.outcome != Outcome::Failed) {
+            next = std::chrono::milliseconds(100);  // free: retry soon (a race was lost)
+          }
+        }
+        scheduleCampaign(next);
+      });
+}
+
+void AllocatorRole::observeLease(const k8s::Lease& lease) {
+  if (lease.meta.name != kAllocatorLeaseName) return;
+  election_.observe(lease, Clock::now());
+  reviewLeadership();
+  if (!running_ || !enabled_ || leader_ || campaign_in_flight_) return;
+  if (auto expiry = election_.expiresAt()) {
+    scheduleCampaign(std::max(Clock::duration{}, *expiry - Clock::now()));
+  } else {
+    scheduleCampaign({});  // released: take it now
+  }
+}
+
+void AllocatorRole::reviewLeadership() {
+  const bool now_leader = election_.isLeader(Clock::now());
+  if (now_leader && !leader_) becomeLeader();
+  if (!now_leader && leader_) stepDown("the allocator Lease was not renewed in time");
+  if (leader_) {
+    // Leadership lapses at the renew deadline unless a renewal comes first, even if the
+    // renewal request hangs.
+    deadline_timer_.expires_at(election_.leadershipDeadline());
+    auto alive = alive_;
+    deadline_timer_.async_wait([this, alive](const boost::system::error_code& error) {
+      if (error || !*alive) return;
+      reviewLeadership();
+    });
+  }
+}
+
+void AllocatorRole::becomeLeader() {
+  leader_ = true;
+  log_->info("this host ({}) is now the IP allocator", identity_);
+  resync();
+  if (on_role_change_) on_role_change_();
+}
+
+void AllocatorRole::stepDown(const char* why) {
+  if (!leader_) return;
+  leader_ = false;
+  deadline_timer_.cancel();
+  controller_.forget();
+  pending_status_.clear();  // writes not sent yet are the next holder's business
+  log_->warn("this host ({}) is no longer the IP allocator: {}", identity_, why);
+  if (on_role_change_) on_role_change_();
+}
+
+void AllocatorRole::stop(std::chrono::milliseconds timeout, std::function<void()> done) {
+  running_ = false;
+  campaign_timer_.cancel();
+  const bool was_leader = leader_;
+  stepDown("lbd is stopping");
+  if (!was_leader) {
+    done();
+    return;
+  }
+  // Release so that a standby takes over now rather than after lease-duration.
+  auto finished = std::make_shared<bool>(false);
+  auto finish = [finished, done]() {
+    if (*finished) return;
+    *finished = true;
+    done();
+  };
+  auto timer = std::make_shared<boost::asio::steady_timer>(io_, timeout);
+  timer->async_wait([timer, finish](const boost::system::error_code&) { finish(); });
+  lease_client_.write(
+      lease_namespace_, kAllocatorLeaseName,
+      [this](const std::optional<k8s::Lease>& current) {
+        return election_.release(current, std::chrono::system_clock::now());
+      },
+      [this, alive = alive_, timer, finish](k8s::LeaseWriteResult result) {
+        if (*alive && result.outcome == k8s::LeaseWriteResult::Outcome::Written) {
+          log_->info("released the allocator Lease");
+        }
+        timer->cancel();
+        finish();
+      });
+}
+
+Labels AllocatorRole::namespaceLabels(const std::string& name) const {
+  const k8s::Namespace* ns = cluster_.namespaces().cache().find(name);
+  return ns ? ns->meta.labels : Labels{};
+}
+
+void AllocatorRole::resync() {
+  if (!leader_) return;
+  // Decide only on complete information: a Service missing from a half-listed cache would
+  // look deleted, and namespace selectors need the Namespaces.
+  if (!cluster_.services().cache().synced() || !cluster_.namespaces().cache().synced()) return;
+  std::vector<const k8s::Service*> services;
+  services.reserve(cluster_.services().cache().objects().size());
+  for (const auto& [key, service] : cluster_.services().cache().objects())
+    services.push_back(&service);
+  auto decisions =
+      controller_.resync(services, [this](const std::string& ns) { return namespaceLabels(ns); });
+  log_->info("allocator: decided on {} Services: {} status writes, {} events", decisions.decided,
+             decisions.status.size(), decisions.events.size());
+  apply(std::move(decisions));
+}
+
+void AllocatorRole::onService(const k8s::Service& service) {
+  if (!leader_ || !cluster_.services().cache().synced() ||
+      !cluster_.namespaces().cache().synced()) {
+    return;
+  }
+  apply(controller_.update(service, namespaceLabels(service.meta.namespace_)));
+}
+
+void AllocatorRole::onServiceDeleted(const k8s::Service& service) {
+  pending_status_.erase(service.meta.key());
+  if (!leader_ || !cluster_.services().cache().synced()) return;
+  apply(controller_.remove(service.meta.key()));
+}
+
+void AllocatorRole::onNamespace(const k8s::Namespace& ns) {
+  if (!leader_ || !cluster_.services().cache().synced() ||
+      !cluster_.namespaces().cache().synced()) {
+    return;
+  }
+  // New labels may move its Services into or out of pools with namespace selectors.
+  for (const auto& [key, service] : cluster_.services().cache().objects()) {
+    if (service.meta.namespace_ == ns.meta.name) apply(controller_.update(service, ns.meta.labels));
+  }
+}
+
+void AllocatorRole::apply(ipam::Decisions decisions) {
+  for (auto& update : decisions.status) {
+    const std::string key = update.namespace_ + "/" + update.name;
+    auto& pending = pending_status_[key];
+    pending.wanted = std::move(update);
+    if (!pending.in_flight && !pending.retry) sendStatus(key);
+  }
+  for (auto& event : decisions.events) {
+    if (event.type == "Warning") {
+      log_->warn("{}/{}: {}: {}", event.namespace_, event.name, event.reason, event.message);
+    } else {
+      log_->info("{}/{}: {}: {}", event.namespace_, event.name, event.reason, event.message);
+    }
+    k8s::EventSpec spec;
+    spec.namespace_ = event.namespace_;
+    spec.involved_name = event.name;
+    spec.involved_uid = event.uid;
+    spec.involved_resource_version = event.resource_version;
+    spec.type = event.type;
+    spec.reason = event.reason;
+    spec.message = event.message;
+    spec.reporting_instance = identity_;
+    events_.record(spec);
+  }
+}
+
+void AllocatorRole::sendStatus(const std::string& key) {
+  auto found = pending_status_.find(key);
+  if (found == pending_status_.end() || !leader_) return;
+  found->second.retry.reset();
+  found->second.in_flight = true;
+  const ipam::StatusUpdate sent = found->second.wanted;
+  k8s::ServiceStatusWriter::AnnotationChanges annotations;
+  annotations[ipam::kAllocatedFromPoolAnnotation] =
+      sent.pool.empty() ? std::nullopt : std::optional<std::string>(sent.pool);
+  auto alive = alive_;
+  status_writer_.setIngress(
+      sent.namespace_, sent.name, sent.ips,
+      [this, alive, key, sent](const k8s::ApiResponse& response,
+                               const std::optional<k8s::Service>&) {
+        if (!*alive) return;
+        auto it = pending_status_.find(key);
+        if (it == pending_status_.end()) return;  // deleted, or we stepped down
+        PendingStatus& pending = it->second;
+        pending.in_flight = false;
+        if (response.ok() || response.status == 404) {
+          // 404: the Service is gone; its deletion event will follow.
+          if (pending.wanted == sent) {
+            pending_status_.erase(it);
+          } else {
+            sendStatus(key);  // decided again while the write was on its way
+          }
+          return;
+        }
+        const auto delay = pending.backoff.next(unitRandom());
+        log_->warn("{}: status write failed ({}): retrying in {} ms", key, response.describe(),
+                   std::chrono::duration_cast<std::chrono::milliseconds>(delay).count());
+        pending.retry = std::make_unique<boost::asio::steady_timer>(io_, delay);
+        pending.retry->async_wait([this, alive, key](const boost::system::error_code& error) {
+          if (error || !*alive) return;
+          sendStatus(key);
+        });
+      },
+      annotations);
+}
+
+std::string AllocatorRole::state() const {
+  if (!enabled_) return "disabled";
+  return leader_ ? "leader" : "standby";
+}
+
+std::string AllocatorRole::holder() const {
+  return leader_ ? identity_ : election_.holder();
+}
+
+std::vector<ipam::ServiceView> AllocatorRole::services() const {
+  if (leader_) return controller_.services();
+  std::vector<ipam::ServiceView> views;
+  for (const auto& [key, service] : cluster_.services().cache().objects()) {
+    if (!ipam::servedByLbd(service, kubernetes_config_)) continue;
+    ipam::ServiceView view;
+    view.key = key;
+    for (const auto& ingress : service.ingress) {
+      if (!ingress.ip.empty()) view.ips.push_back(ingress.ip);
+    }
+    auto pool = service.meta.annotations.find(ipam::kAllocatedFromPoolAnnotation);
+    if (pool != service.meta.annotations.end()) view.pool = pool->second;
+    view.state = view.ips.empty() ? "pending" : "assigned";
+    if (view.ips.empty()) {
+      view.message = election_.holder().empty()
+                         ? "no allocator elected"
+                         : "waiting for the allocator (" + election_.holder() + ")";
+    }
+    views.push_back(std::move(view));
+  }
+  return views;
+}
+
+ipam::PoolUsage AllocatorRole::usage(const std::string& pool_name) const {
+  if (leader_) return controller_.allocator().usage(pool_name);
+  ipam::PoolUsage usage;
+  const Pool* pool = nullptr;
+  for (const auto& candidate : controller_.allocator().pools()) {
+    if (candidate.name == pool_name) pool = &candidate;
+  }
+  if (pool == nullptr) return usage;
+  usage.v4.size = pool->addresses.size(IpFamily::V4);
+  usage.v6.size = pool->addresses.size(IpFamily::V6);
+  std::set<IpAddress> seen;
+  for (const auto& [key, service] : cluster_.services().cache().objects()) {
+    if (!ipam::servedByLbd(service, kubernetes_config_)) continue;
+    for (const auto& ingress : service.ingress) {
+      auto address = IpAddress::parse(ingress.ip);
+      if (!address || !pool->addresses.contains(*address) || !seen.insert(*address).second) {
+        continue;
+      }
+      (address->isV4() ? usage.v4 : usage.v6).used += 1;
+    }
+  }
+  return usage;
+}
+
+}  // namespace lbd
