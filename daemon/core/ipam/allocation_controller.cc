@@ -85,15 +85,24 @@ void AllocationController::wantStatus(const k8s::Service& service, const Assignm
   out.status.push_back(std::move(wanted));
 }
 
+void AllocationController::notePending(const std::string& key) {
+  if (tracked_.count(key) && !allocator_.find(key)) {
+    pending_.insert(key);
+  } else {
+    pending_.erase(key);
+  }
+}
+
 void AllocationController::decide(Tracked& tracked, Decisions& out) {
   const k8s::Service& service = tracked.service;
   const std::string key = service.meta.key();
   std::optional<Assignment> before;
   if (const Assignment* existing = allocator_.find(key)) before = *existing;
 
-  ServiceRequest request = readServiceRequest(service, tracked.namespace_labels);
-  auto result = allocator_.assign(request);
+  tracked.request = readServiceRequest(service, tracked.namespace_labels);
+  auto result = allocator_.assign(tracked.request);
   ++out.decided;
+  notePending(key);
   const Assignment* now = allocator_.find(key);
 
   if (result) {
@@ -122,6 +131,7 @@ void AllocationController::stopServing(const k8s::Service& service, Decisions& o
   if (const Assignment* existing = allocator_.find(key)) before = *existing;
   allocator_.release(key);
   tracked_.erase(tracked);
+  pending_.erase(key);
   if (before) {
     out.events.push_back(
         released(service, texts(before->ips), "the Service is no longer served by lbd"));
@@ -132,10 +142,25 @@ void AllocationController::stopServing(const k8s::Service& service, Decisions& o
   if (before) retryPending(out);
 }
 
+bool AllocationController::mayGainFromFreedAddresses(const Tracked& tracked) {
+  // Only a lack of addresses is cured by a release; a bad request, an unknown pool or a
+  // missing family wait for a change of the Service or of the configuration (which re-decide).
+  if (!tracked.failure) return true;
+  switch (tracked.failure->reason) {
+    case FailureReason::PoolExhausted:
+    case FailureReason::IpInUse:
+    case FailureReason::SharingConflict:
+      return true;
+    default:
+      return false;
+  }
+}
+
 void AllocationController::retryPending(Decisions& out) {
   std::vector<Tracked*> pending;
-  for (auto& [key, tracked] : tracked_) {
-    if (!allocator_.find(key)) pending.push_back(&tracked);
+  for (const auto& key : pending_) {
+    Tracked& tracked = tracked_.at(key);
+    if (mayGainFromFreedAddresses(tracked)) pending.push_back(&tracked);
   }
   std::stable_sort(pending.begin(), pending.end(), [](const Tracked* a, const Tracked* b) {
     return a->service.meta.creation_timestamp < b->service.meta.creation_timestamp;
@@ -143,9 +168,9 @@ void AllocationController::retryPending(Decisions& out) {
   for (Tracked* tracked : pending) {
     // decide() may free nothing here (a pending Service holds nothing), so no recursion.
     const k8s::Service& service = tracked->service;
-    ServiceRequest request = readServiceRequest(service, tracked->namespace_labels);
-    auto result = allocator_.assign(request);
+    auto result = allocator_.assign(tracked->request);
     ++out.decided;
+    notePending(tracked->request.key);
     if (!result) {
       noteFailure(*tracked, result.error(), out);
       continue;
@@ -177,6 +202,7 @@ Decisions AllocationController::remove(const std::string& key) {
   const bool held = allocator_.find(key) != nullptr;
   allocator_.release(key);
   tracked_.erase(tracked);
+  pending_.erase(key);
   if (held) retryPending(out);
   return out;
 }
@@ -197,6 +223,7 @@ Decisions AllocationController::resync(const std::vector<const k8s::Service*>& s
   allocator_ = std::move(fresh);
   std::map<std::string, Tracked> old_tracked = std::move(tracked_);
   tracked_.clear();
+  pending_.clear();
 
   struct Entry {
     const k8s::Service* service;
@@ -234,9 +261,11 @@ Decisions AllocationController::resync(const std::vector<const k8s::Service*>& s
     Tracked& tracked = tracked_[key];
     tracked.service = service;
     tracked.namespace_labels = entry.request.namespace_labels;
+    tracked.request = entry.request;
     tracked.failure = failures.count(key) ? failures[key] : std::nullopt;
     auto result = allocator_.assign(entry.request);
     ++out.decided;
+    notePending(key);
     const Assignment* now = allocator_.find(key);
     auto was = previous.find(key);
     const std::vector<std::string> shown =
@@ -258,6 +287,7 @@ Decisions AllocationController::resync(const std::vector<const k8s::Service*>& s
 void AllocationController::forget() {
   allocator_ = Allocator(allocator_.pools());
   tracked_.clear();
+  pending_.clear();
 }
 
 std::vector<ServiceView> AllocationController::services() const {

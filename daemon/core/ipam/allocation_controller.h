@@ -15,6 +15,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -86,18 +87,23 @@ class AllocationController {
   struct Tracked {
     k8s::Service service;
     Labels namespace_labels;
+    ServiceRequest request;                    // as last read, for retries
     std::optional<AllocationFailure> failure;  // last failure, for Events only on change
   };
 
   void decide(Tracked& tracked, Decisions& out);
   void stopServing(const k8s::Service& service, Decisions& out);
   void retryPending(Decisions& out);
+  static bool mayGainFromFreedAddresses(const Tracked& tracked);
   void noteFailure(Tracked& tracked, const AllocationFailure& failure, Decisions& out);
   void wantStatus(const k8s::Service& service, const Assignment* assignment, Decisions& out) const;
 
   KubernetesConfig kubernetes_;
   Allocator allocator_;
   std::map<std::string, Tracked> tracked_;  // every Service lbd serves, by namespace/name
+  // The tracked Services without addresses: a release looks at these, not at all Services.
+  std::set<std::string> pending_;
+  void notePending(const std::string& key);
 };
 
 }  // namespace lbd::ipam

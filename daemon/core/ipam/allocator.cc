@@ -46,6 +46,7 @@ void Allocator::setPools(std::vector<Pool> pools) {
            std::make_tuple(!hasSelectors(b), b.priority, b.name);
   });
   pools_ = std::move(pools);
+  full_.clear();
 }
 
 const Pool* Allocator::poolNamed(const std::string& name) const {
@@ -156,14 +157,20 @@ std::optional<IpAddress> Allocator::pick(const Pool& pool, IpFamily family,
                                          const ServiceRequest& request) const {
   // An address already shared under the Service's key comes first: that is what the key is for.
   if (!request.sharing_key.empty()) {
-    for (const auto& [address, users] : users_) {
-      if (address.family() != family || !pool.addresses.contains(address)) continue;
-      if (pool.avoid_buggy_ips && isBuggyAddress(address)) continue;
-      if (users.size() == 1 && users.count(request.key)) continue;
-      if (!checkSharing(address, request)) return address;
+    // Only the used addresses inside the pool's ranges (the map is ordered by address).
+    for (const auto& range : pool.addresses.ranges()) {
+      if (range.family() != family) continue;
+      for (auto it = users_.lower_bound(range.first());
+           it != users_.end() && it->first <= range.last(); ++it) {
+        const auto& [address, users] = *it;
+        if (pool.avoid_buggy_ips && isBuggyAddress(address)) continue;
+        if (users.size() == 1 && users.count(request.key)) continue;
+        if (!checkSharing(address, request)) return address;
+      }
     }
   }
   // The lowest free address: walk the pool's ranges and the used addresses side by side.
+  if (full_.count({pool.name, family})) return std::nullopt;
   for (const auto& range : pool.addresses.ranges()) {
     if (range.family() != family) continue;
     std::optional<IpAddress> candidate = range.first();
@@ -181,6 +188,7 @@ std::optional<IpAddress> Allocator::pick(const Pool& pool, IpFamily family,
       candidate = candidate->next();
     }
   }
+  full_.insert({pool.name, family});
   return std::nullopt;
 }
 
@@ -317,7 +325,10 @@ void Allocator::release(const std::string& service_key) {
     auto users = users_.find(ip);
     if (users == users_.end()) continue;
     users->second.erase(service_key);
-    if (users->second.empty()) users_.erase(users);
+    if (users->second.empty()) {
+      users_.erase(users);
+      if (const Pool* pool = poolContaining(ip)) full_.erase({pool->name, ip.family()});
+    }
   }
   assignments_.erase(it);
 }

@@ -103,6 +103,10 @@ class Allocator {
   std::vector<Pool> pools_;  // in the order pools are tried when nothing is requested
   std::unordered_map<std::string, Assignment> assignments_;
   std::map<IpAddress, std::set<std::string>> users_;  // address -> Services using it
+  // (pool, family) found without a free address: skipped until an address of it is released
+  // or the pools change. Without it, every Service that cannot be served walks every full pool
+  // address by address (10,000 Services on 100 full pools: 900 decisions/s instead of 60,000).
+  mutable std::set<std::pair<std::string, IpFamily>> full_;
 };
 
 /// .0 and .255 IPv4 addresses, which some old clients and routers mishandle.

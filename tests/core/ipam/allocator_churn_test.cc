@@ -13,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/ipam/allocation_controller.h"
 #include "core/ipam/allocator.h"
 #include "ipam_test_support.h"
 
@@ -146,6 +147,33 @@ class ChurnChecker {
     ASSERT_EQ(used, allocator_.users().size()) << "step " << step;
   }
 
+  /// Right after every pending Service was tried again: a plain IPv4 Service (no requested
+  /// address, pool or sharing key) is pending only if no pool that would serve it has a free
+  /// address. Counted here address by address, independently of the allocator's bookkeeping
+  /// (which skips pools it found full).
+  void checkNothingPendingWhileFree(std::uint64_t step) {
+    for (const auto& [key, request] : services_) {
+      if (allocator_.find(key) || request.invalid || !request.requested_ips.empty() ||
+          !request.requested_pool.empty() || !request.sharing_key.empty() ||
+          request.policy != FamilyPolicy::SingleStack || request.families[0] != IpFamily::V4) {
+        continue;
+      }
+      for (const auto& pool : allocator_.pools()) {
+        if (!pool.auto_assign || !pool.service_selector.matches(request.labels)) continue;
+        for (const auto& range : pool.addresses.ranges()) {
+          if (range.family() != IpFamily::V4) continue;
+          for (auto ip = std::optional<IpAddress>(range.first()); ip && *ip <= range.last();
+               ip = ip->next()) {
+            if (pool.avoid_buggy_ips && isBuggyAddress(*ip)) continue;
+            ASSERT_TRUE(allocator_.users().count(*ip))
+                << "step " << step << ": " << key << " is pending while " << ip->toString()
+                << " in pool " << pool.name << " is free";
+          }
+        }
+      }
+    }
+  }
+
  private:
   const Allocator& allocator_;
   const std::map<std::string, ServiceRequest>& services_;
@@ -188,6 +216,7 @@ TEST(AllocatorChurn, RandomChurnNeverBreaksAnInvariant) {
       for (const auto& [key, request] : services) {
         if (!allocator.find(key)) (void)allocator.assign(request);
       }
+      checker.checkNothingPendingWhileFree(step);
     }
     checker.check(step);
     if (::testing::Test::HasFatalFailure()) return;
@@ -203,6 +232,54 @@ TEST(AllocatorChurn, RandomChurnNeverBreaksAnInvariant) {
   EXPECT_GT(config_changes, steps / 100);
   RecordProperty("assigned", static_cast<int>(assigned));
   RecordProperty("failed", static_cast<int>(failed));
+}
+
+// The same churn through the allocation controller, which retries pending Services by itself
+// whenever addresses are freed: after every step, a plain pending Service means there is no
+// free address for it, and every invariant above holds.
+TEST(AllocatorChurn, ControllerRetriesPendingServicesWheneverAddressesFree) {
+  const std::uint64_t steps = fromEnvironment("LBD_CHURN_STEPS", 100000) / 5;
+  std::mt19937_64 random(fromEnvironment("LBD_CHURN_SEED", 1) + 1);
+  AllocationController controller(KubernetesConfig{}, randomPools(random));
+  std::map<std::string, k8s::Service> cluster;
+  std::map<std::string, ServiceRequest> services;
+  ChurnChecker checker(controller.allocator(), services);
+  std::uint64_t retried_into_an_address = 0;
+
+  for (std::uint64_t step = 0; step < steps; ++step) {
+    const int action = static_cast<int>(random() % 100);
+    Decisions decisions;
+    if (action < 60) {
+      ServiceBuilder svc = randomService(random, static_cast<int>(random() % 40));
+      cluster[svc.request().key] = svc.service;
+      services[svc.request().key] = svc.request();
+      decisions = controller.update(svc.service, {});
+    } else if (action < 97) {
+      const std::string key =
+          "ns" + std::to_string(random() % 3) + "/svc" + std::to_string(random() % 40);
+      cluster.erase(key);
+      services.erase(key);
+      decisions = controller.remove(key);
+    } else {
+      controller.configure(KubernetesConfig{}, randomPools(random));
+      std::vector<const k8s::Service*> all;
+      for (const auto& [key, service] : cluster)
+        all.push_back(&service);
+      decisions = controller.resync(all, [](const std::string&) { return Labels{}; });
+    }
+    for (const auto& event : decisions.events) {
+      if (event.reason == "IPAllocated" && action >= 60 && action < 97) ++retried_into_an_address;
+    }
+    checker.check(step);
+    if (::testing::Test::HasFatalFailure()) return;
+    checker.checkNothingPendingWhileFree(step);
+    if (::testing::Test::HasFatalFailure()) return;
+    // lbctl services agrees with the allocator.
+    for (const auto& view : controller.services()) {
+      ASSERT_EQ(view.state == "assigned", controller.allocator().find(view.key) != nullptr);
+    }
+  }
+  EXPECT_GT(retried_into_an_address, steps / 100) << "deletes must have served pending Services";
 }
 
 }  // namespace
