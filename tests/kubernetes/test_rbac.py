@@ -65,6 +65,27 @@ class ShippedRbac(ClusterTest):
         denied = [e for e in self.cluster.control('GET', '/requests') if e['code'] == 403]
         self.assertEqual(denied, [])
 
+    def test_the_daemon_allocates_with_only_these_rights(self):
+        import sys
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'integration'))
+        from lbdlab import Lab
+        lab = Lab().start_bus()
+        self.addCleanup(lab.close)
+        lab.write('lbd.toml', '[node]\nname = "host-a"\n\n[kubernetes]\nkubeconfig = "%s"\n\n[election]\n'
+                  'namespace = "%s"\n\n[[pool]]\nname = "main"\naddresses = ["192.0.2.0/28"]\n'
+                  % (self.kubeconfig, self.lease_ns))
+        lab.start_lbd()
+        self.cluster.create(self.service('web'))
+        svc = wait_for(lambda: (s := self.cluster.get('Service', self.ns, 'web'))
+                       and s.get('status', {}).get('loadBalancer', {}).get('ingress') and s, what='status')
+        self.assertEqual(svc['metadata']['annotations']['lbd.io/ip-allocated-from-pool'], 'main')
+        wait_for(lambda: [e for e in self.cluster.objects('Event') if e['reason'] == 'IPAllocated'], what='event')
+        self.assertEqual(self.cluster.get('Lease', self.lease_ns, 'lbd-allocator')['spec']['holderIdentity'], 'host-a')
+        lab.stop_lbd()  # releases the Lease: an update
+        self.assertEqual(self.cluster.get('Lease', self.lease_ns, 'lbd-allocator')['spec'].get('holderIdentity', ''), '')
+        denied = [e for e in self.cluster.control('GET', '/requests') if e['code'] == 403]
+        self.assertEqual(denied, [])
+
     def test_leases_elsewhere_are_refused(self):
         probe = Probe(self.kubeconfig, self.lease_ns)
         self.addCleanup(probe.close)
