@@ -47,6 +47,7 @@ void Allocator::setPools(std::vector<Pool> pools) {
   });
   pools_ = std::move(pools);
   full_.clear();
+  low_water_.clear();
 }
 
 const Pool* Allocator::poolNamed(const std::string& name) const {
@@ -171,9 +172,16 @@ std::optional<IpAddress> Allocator::pick(const Pool& pool, IpFamily family,
   }
   // The lowest free address: walk the pool's ranges and the used addresses side by side.
   if (full_.count({pool.name, family})) return std::nullopt;
+  // A Service that already holds an address here may get it again: the mark does not apply.
+  const bool use_mark = find(request.key) == nullptr;
+  auto mark = low_water_.find({pool.name, family});
   for (const auto& range : pool.addresses.ranges()) {
     if (range.family() != family) continue;
     std::optional<IpAddress> candidate = range.first();
+    if (use_mark && mark != low_water_.end()) {
+      if (range.last() < mark->second) continue;
+      if (*candidate < mark->second) candidate = mark->second;
+    }
     auto used = users_.lower_bound(*candidate);
     while (candidate && *candidate <= range.last()) {
       if (pool.avoid_buggy_ips && isBuggyAddress(*candidate)) {
@@ -184,7 +192,10 @@ std::optional<IpAddress> Allocator::pick(const Pool& pool, IpFamily family,
         ++used;
       const bool taken = used != users_.end() && used->first == *candidate &&
                          !(used->second.size() == 1 && used->second.count(request.key));
-      if (!taken) return candidate;
+      if (!taken) {
+        if (use_mark) low_water_[{pool.name, family}] = *candidate;
+        return candidate;
+      }
       candidate = candidate->next();
     }
   }
@@ -327,7 +338,11 @@ void Allocator::release(const std::string& service_key) {
     users->second.erase(service_key);
     if (users->second.empty()) {
       users_.erase(users);
-      if (const Pool* pool = poolContaining(ip)) full_.erase({pool->name, ip.family()});
+      if (const Pool* pool = poolContaining(ip)) {
+        full_.erase({pool->name, ip.family()});
+        auto mark = low_water_.find({pool->name, ip.family()});
+        if (mark != low_water_.end() && ip < mark->second) mark->second = ip;
+      }
     }
   }
   assignments_.erase(it);
