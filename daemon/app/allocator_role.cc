@@ -187,7 +187,12 @@ void AllocatorRole::stepDown(const char* why) {
   deadline_timer_.cancel();
   controller_.forget();
   pending_status_.clear();  // writes not sent yet are the next holder's business
-  log_->warn("this host ({}) is no longer the IP allocator: {}", identity_, why);
+  // Stopping or handing over on purpose is routine; losing the Lease is worth a warning.
+  if (running_) {
+    log_->warn("this host ({}) is no longer the IP allocator: {}", identity_, why);
+  } else {
+    log_->info("this host ({}) is no longer the IP allocator: {}", identity_, why);
+  }
   if (on_role_change_) on_role_change_();
 }
 

@@ -111,7 +111,8 @@ TEST(Allocator, ChangingThePoolAnnotationReallocates) {
 TEST(Allocator, PoolOrderSelectorPoolsByPriorityThenGeneralPools) {
   auto general_low = pool("general-low", {"10.0.0.0/30"});
   general_low.priority = 1;
-  auto general_high = pool("general-high", {"10.0.1.0/30"});
+  // Named so that name order and priority order disagree: priority must win.
+  auto general_high = pool("zz-general-high", {"10.0.1.0/30"});
   general_high.priority = 0;
   auto frontend = pool("frontend", {"10.0.2.0/30"});
   frontend.service_selector = LabelSelector::parse("tier=frontend").value();
@@ -122,7 +123,7 @@ TEST(Allocator, PoolOrderSelectorPoolsByPriorityThenGeneralPools) {
   auto team = pool("team", {"10.0.4.0/30"});
   team.namespaces = {"team"};
   Allocator allocator({general_low, general_high, frontend, frontend_preferred, team});
-  EXPECT_EQ(outcome(allocator.assign(ServiceBuilder("a"))), "general-high: 10.0.1.0");
+  EXPECT_EQ(outcome(allocator.assign(ServiceBuilder("a"))), "zz-general-high: 10.0.1.0");
   EXPECT_EQ(outcome(allocator.assign(ServiceBuilder("b").label("tier", "frontend"))),
             "frontend-preferred: 10.0.3.0");
   EXPECT_EQ(outcome(allocator.assign(ServiceBuilder("team/c"))), "team: 10.0.4.0");
