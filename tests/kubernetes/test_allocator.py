@@ -27,14 +27,28 @@ def ingress_ips(service):
 
 
 class AllocatorTest(ClusterTest):
+    """Each test serves only its own loadBalancerClass: against a real cluster lbd must not touch
+    anyone else's Services, and tests must not see each other's (a deleted namespace's Services
+    linger while it terminates)."""
+
+    def lb_class(self):
+        return 'lbd.io/' + self.ns
+
+    def service(self, name, lb=True, **kw):
+        svc = super().service(name, lb=lb, **kw)
+        if lb:
+            svc['spec']['loadBalancerClass'] = self.lb_class()
+        return svc
+
     def config(self, node, pools=None):
         pools = pools if pools is not None else (
             '[[pool]]\nname = "main"\naddresses = ["%s"]\navoid-buggy-ips = true\n\n'
             '[[pool]]\nname = "small"\naddresses = ["198.51.100.10-198.51.100.11"]\nauto-assign = false\n' % POOL)
-        return ('[node]\nname = "%s"\n\n[kubernetes]\nkubeconfig = "%s"\n\n[election]\nnamespace = "%s"\n'
+        return ('[node]\nname = "%s"\n\n[kubernetes]\nkubeconfig = "%s"\nload-balancer-class = "%s"\n'
+                'default-class = false\n\n[election]\nnamespace = "%s"\n'
                 'allocator-lease-duration = "%ds"\nallocator-renew-deadline = "2s"\n'
-                'allocator-retry-period = "500ms"\n\n%s' % (node, self.cluster.kubeconfig, self.lease_ns,
-                                                            LEASE_DURATION, pools))
+                'allocator-retry-period = "500ms"\n\n%s' % (node, self.cluster.kubeconfig, self.lb_class(),
+                                                            self.lease_ns, LEASE_DURATION, pools))
 
     def host(self, node, pools=None, start=True):
         lab = Lab().start_bus()
@@ -140,6 +154,7 @@ class AllocatorTest(ClusterTest):
             port.pop('nodePort', None)
         svc['spec'].pop('allocateLoadBalancerNodePorts', None)
         svc['spec'].pop('externalTrafficPolicy', None)
+        svc['spec'].pop('loadBalancerClass', None)  # only allowed on LoadBalancer Services
         self.cluster.update(svc)
         wait_for(lambda: not ingress_ips(self.service_obj('web')), what='status cleared')
         self.assertNotIn('lbd.io/ip-allocated-from-pool', self.service_obj('web')['metadata'].get('annotations', {}))
