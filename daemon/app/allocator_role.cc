@@ -304,40 +304,54 @@ void AllocatorRole::sendStatus(const std::string& key) {
   auto found = pending_status_.find(key);
   if (found == pending_status_.end() || !leader_) return;
   found->second.retry.reset();
-  found->second.in_flight = true;
-  const ipam::StatusUpdate sent = found->second.wanted;
-  k8s::ServiceStatusWriter::AnnotationChanges annotations;
-  annotations[ipam::kAllocatedFromPoolAnnotation] =
-      sent.pool.empty() ? std::nullopt : std::optional<std::string>(sent.pool);
+  found->second.in_flight = true;  // queued in the request scheduler, then on the wire
   auto alive = alive_;
-  status_writer_.setIngress(
-      sent.namespace_, sent.name, sent.ips,
-      [this, alive, key, sent](const k8s::ApiResponse& response,
-                               const std::optional<k8s::Service>&) {
-        if (!*alive) return;
-        auto it = pending_status_.find(key);
-        if (it == pending_status_.end()) return;  // deleted, or we stepped down
-        PendingStatus& pending = it->second;
-        pending.in_flight = false;
-        if (response.ok() || response.status == 404) {
-          // 404: the Service is gone; its deletion event will follow.
-          if (pending.wanted == sent) {
-            pending_status_.erase(it);
-          } else {
-            sendStatus(key);  // decided again while the write was on its way
-          }
-          return;
-        }
-        const auto delay = pending.backoff.next(unitRandom());
-        log_->warn("{}: status write failed ({}): retrying in {} ms", key, response.describe(),
-                   std::chrono::duration_cast<std::chrono::milliseconds>(delay).count());
-        pending.retry = std::make_unique<boost::asio::steady_timer>(io_, delay);
-        pending.retry->async_wait([this, alive, key](const boost::system::error_code& error) {
-          if (error || !*alive) return;
-          sendStatus(key);
-        });
-      },
-      annotations);
+  // Built when the scheduler gets to it: the latest decision for this Service, and only while
+  // this host still leads, with a deadline inside its leadership (fencing: a write decided as
+  // leader never lands after another host may have taken over).
+  auto decide = [this, alive, key]() -> std::optional<k8s::ServiceStatusWriter::IngressWrite> {
+    if (!*alive || !leader_) return std::nullopt;
+    auto it = pending_status_.find(key);
+    if (it == pending_status_.end()) return std::nullopt;
+    const auto window = election_.writeWindow(Clock::now());
+    if (!window) return std::nullopt;
+    PendingStatus& pending = it->second;
+    pending.sent = pending.wanted;
+    k8s::ServiceStatusWriter::IngressWrite write;
+    write.namespace_ = pending.sent->namespace_;
+    write.name = pending.sent->name;
+    write.ips = pending.sent->ips;
+    write.annotations[ipam::kAllocatedFromPoolAnnotation] =
+        pending.sent->pool.empty() ? std::nullopt : std::optional<std::string>(pending.sent->pool);
+    write.timeout = std::min(*window, cluster_.api().requestTimeout());
+    return write;
+  };
+  status_writer_.submit(std::move(decide), [this, alive, key](const k8s::ApiResponse& response,
+                                                              const std::optional<k8s::Service>&) {
+    if (!*alive) return;
+    auto it = pending_status_.find(key);
+    if (it == pending_status_.end()) return;  // deleted, or we stepped down
+    PendingStatus& pending = it->second;
+    pending.in_flight = false;
+    if (response.ok() || response.status == 404) {
+      // 404: the Service is gone; its deletion event will follow.
+      if (pending.sent && pending.wanted == *pending.sent) {
+        pending_status_.erase(it);
+      } else {
+        sendStatus(key);  // decided again while the write was on its way
+      }
+      return;
+    }
+    if (response.dropped && !leader_) return;  // fenced: the next holder decides
+    const auto delay = pending.backoff.next(unitRandom());
+    log_->warn("{}: status write failed ({}): retrying in {} ms", key, response.describe(),
+               std::chrono::duration_cast<std::chrono::milliseconds>(delay).count());
+    pending.retry = std::make_unique<boost::asio::steady_timer>(io_, delay);
+    pending.retry->async_wait([this, alive, key](const boost::system::error_code& error) {
+      if (error || !*alive) return;
+      sendStatus(key);
+    });
+  });
 }
 
 std::string AllocatorRole::state() const {

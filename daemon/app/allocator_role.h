@@ -12,6 +12,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -64,7 +65,8 @@ class AllocatorRole {
  private:
   struct PendingStatus {
     ipam::StatusUpdate wanted;
-    bool in_flight = false;
+    std::optional<ipam::StatusUpdate> sent;  // what the last request carried
+    bool in_flight = false;                  // queued or on the wire
     std::unique_ptr<boost::asio::steady_timer> retry;
     Backoff backoff{std::chrono::milliseconds(500), std::chrono::seconds(30)};
   };

@@ -8,8 +8,10 @@ namespace {
 k8s::ApiClientOptions clientOptions(const KubernetesConfig& kubernetes, k8s::ClusterAccess access) {
   k8s::ApiClientOptions options;
   options.access = std::move(access);
-  options.qps = kubernetes.qps;
-  options.burst = kubernetes.burst;
+  options.scheduling.limits.max_in_flight = kubernetes.max_requests_in_flight;
+  options.scheduling.limits.lease_in_flight = kLeaseRequestsInFlight;
+  options.scheduling.limits.qps = kubernetes.qps;
+  options.scheduling.limits.burst = kubernetes.burst;
   options.connect_timeout = kubernetes.connect_timeout;
   options.request_timeout = kubernetes.request_timeout;
   options.user_agent = std::string("lbd/") + kVersion;

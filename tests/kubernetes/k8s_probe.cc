@@ -360,8 +360,8 @@ int run(int argc, char** argv) {
   }
   ApiClientOptions options;
   options.access = std::move(access.value());
-  options.qps = config.qps;
-  options.burst = 1000;
+  options.scheduling.limits.qps = config.qps;
+  options.scheduling.limits.burst = 1000;
   options.user_agent = "lbd-k8s-probe";
   boost::asio::io_context io;
   Probe probe(io, std::move(options), lease_namespace, watch_timeout, page_size);

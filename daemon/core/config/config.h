@@ -19,6 +19,9 @@ namespace lbd {
 using namespace std::chrono_literals;
 
 inline constexpr int kConfigSchemaVersion = 1;
+/// Lease requests in flight, beyond [kubernetes] max-requests-in-flight: one heartbeat, one
+/// allocator renewal and a few VIP claims at a time never wait for a slot.
+inline constexpr std::uint32_t kLeaseRequestsInFlight = 4;
 
 /// [node]: who this host is.
 struct NodeConfig {
@@ -34,8 +37,11 @@ struct KubernetesConfig {
   std::string token_file;        // bearer token, re-read when it changes
   std::string client_cert_file;  // with client_key_file: TLS client authentication
   std::string client_key_file;
-  double qps = 20.0;         // client-side rate limit (requests/s), > 0
+  double qps = 0;            // client-side rate limit (requests/s) of bulk requests; 0 = none
   std::uint32_t burst = 40;  // >= 1
+  // Status writes, reads and Events in flight together, 1..1000; Lease requests have
+  // kLeaseRequestsInFlight more of their own (io/k8s/request_scheduler.h).
+  std::uint32_t max_requests_in_flight = 16;
   Duration connect_timeout = 5s;
   Duration request_timeout = 30s;  // non-watch requests
   std::string load_balancer_class = "lbd.io/lbd";

@@ -235,13 +235,17 @@ class ConfigParser {
     r.checked("client-key-file", k.client_key_file, absolutePathProblem);
     double qps = k.qps;
     if (r.number("qps", qps)) {
-      if (qps > 0)
+      if (qps >= 0)
         k.qps = qps;
       else
-        r.error(r.node("qps"), "qps", "must be greater than 0");
+        r.error(r.node("qps"), "qps", "must be 0 (no client-side limit) or greater");
     }
     std::int64_t burst = k.burst;
     if (r.integer("burst", 1, kInt32Max, burst)) k.burst = static_cast<std::uint32_t>(burst);
+    std::int64_t in_flight = k.max_requests_in_flight;
+    if (r.integer("max-requests-in-flight", 1, 1000, in_flight)) {
+      k.max_requests_in_flight = static_cast<std::uint32_t>(in_flight);
+    }
     r.duration("connect-timeout", k.connect_timeout);
     r.duration("request-timeout", k.request_timeout);
     r.string("load-balancer-class", k.load_balancer_class);

@@ -116,4 +116,12 @@ std::optional<k8s::LeaseSpec> LeaderElection::release(const std::optional<k8s::L
   return spec;
 }
 
+std::optional<std::chrono::milliseconds> LeaderElection::writeWindow(MonotonicTime now) const {
+  if (!isLeader(now)) return std::nullopt;
+  const auto left =
+      std::chrono::duration_cast<std::chrono::milliseconds>(leadershipDeadline() - now);
+  if (left.count() <= 0) return std::nullopt;
+  return left;
+}
+
 }  // namespace lbd::election

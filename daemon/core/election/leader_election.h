@@ -51,6 +51,13 @@ class LeaderElection {
   /// When leadership lapses unless renewed (only meaningful while leader).
   MonotonicTime leadershipDeadline() const { return last_renewal_ + timing_.renew_deadline; }
 
+  /// Fencing of writes decided as leader: how long a write starting now may take and still
+  /// land while this host certainly leads, or nothing when it must not be sent at all. The
+  /// window ends at the renew deadline, lease-duration - renew-deadline before any standby
+  /// may take over (by its own clock, from the renewal it saw after ours), so a write that
+  /// respects it can never land under the next leader.
+  std::optional<std::chrono::milliseconds> writeWindow(MonotonicTime now) const;
+
   /// The Lease to write when stepping down on shutdown, so a standby need not wait for expiry:
   /// holder cleared, duration 1 s (client-go's ReleaseOnCancel). Nothing if we do not hold it.
   std::optional<k8s::LeaseSpec> release(const std::optional<k8s::Lease>& current,

@@ -1,5 +1,7 @@
 #include "core/k8s/event_aggregator.h"
 
+#include <algorithm>
+
 namespace lbd::k8s {
 
 std::string EventAggregator::keyOf(const EventSpec& spec) {
@@ -16,10 +18,14 @@ std::string EventAggregator::keyOf(const EventSpec& spec) {
 }
 
 EventAggregator::Write EventAggregator::next(const EventSpec& spec,
-                                             const std::string& new_name_suffix) const {
+                                             const std::string& new_name_suffix,
+                                             std::int32_t occurrences) const {
+  occurrences = std::max<std::int32_t>(occurrences, 1);
   auto found = by_key_.find(keyOf(spec));
-  if (found == by_key_.end()) return Write{true, spec.involved_name + "." + new_name_suffix, 1};
-  return Write{false, found->second->name, found->second->count + 1};
+  if (found == by_key_.end()) {
+    return Write{true, spec.involved_name + "." + new_name_suffix, occurrences};
+  }
+  return Write{false, found->second->name, found->second->count + occurrences};
 }
 
 void EventAggregator::written(const EventSpec& spec, const Write& write) {

@@ -26,9 +26,11 @@ class EventAggregator {
     std::int32_t count = 1;
   };
 
-  /// What to write for one more occurrence of `spec`. `new_name_suffix` is used when a new
-  /// Event is needed (client-go uses the time in hex nanoseconds).
-  Write next(const EventSpec& spec, const std::string& new_name_suffix) const;
+  /// What to write for `occurrences` more occurrences of `spec` (several when repeats were
+  /// folded together while waiting to be sent). `new_name_suffix` is used when a new Event is
+  /// needed (client-go uses the time in hex nanoseconds).
+  Write next(const EventSpec& spec, const std::string& new_name_suffix,
+             std::int32_t occurrences = 1) const;
   /// The server accepted `write` for `spec`.
   void written(const EventSpec& spec, const Write& write);
   /// The Event is gone on the server (expired after its TTL, deleted): start a new one.
@@ -36,14 +38,15 @@ class EventAggregator {
 
   std::size_t size() const { return entries_.size(); }
 
+  /// Everything that makes two events "the same" for a reader of `kubectl describe`.
+  static std::string keyOf(const EventSpec& spec);
+
  private:
   struct Entry {
     std::string key;
     std::string name;
     std::int32_t count = 0;
   };
-  static std::string keyOf(const EventSpec& spec);
-
   std::size_t capacity_;
   std::list<Entry> entries_;  // most recently written first
   std::unordered_map<std::string, std::list<Entry>::iterator> by_key_;

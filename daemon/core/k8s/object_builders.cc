@@ -43,7 +43,8 @@ Json serviceIngressPatch(const std::vector<std::string>& ips, const std::string&
   return Json{{"status", {{"loadBalancer", {{"ingress", std::move(ingress)}}}}}};
 }
 
-Json eventObject(const EventSpec& spec, const std::string& name_suffix, WallClock now) {
+Json eventObject(const EventSpec& spec, const std::string& name_suffix, WallClock now,
+                 std::int32_t count) {
   const std::string timestamp = formatTime(now);
   return Json{
       {"apiVersion", "v1"},
@@ -65,7 +66,7 @@ Json eventObject(const EventSpec& spec, const std::string& name_suffix, WallCloc
       {"reportingInstance", spec.reporting_instance},
       {"firstTimestamp", timestamp},
       {"lastTimestamp", timestamp},
-      {"count", 1},
+      {"count", count},
   };
 }
 

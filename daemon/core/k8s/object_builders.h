@@ -36,8 +36,10 @@ struct EventSpec {
 };
 
 /// A new core/v1 Event, as client-go's recorder writes it (name = involved name + "." + a
-/// unique suffix the caller supplies, count 1, first = last timestamp).
-Json eventObject(const EventSpec& spec, const std::string& name_suffix, WallClock now);
+/// unique suffix the caller supplies, first = last timestamp; count > 1 when repeats were
+/// folded together before it was first written).
+Json eventObject(const EventSpec& spec, const std::string& name_suffix, WallClock now,
+                 std::int32_t count = 1);
 /// The aggregation patch for an Event seen again: count and lastTimestamp.
 Json eventRepeatPatch(std::int32_t count, WallClock now);
 

@@ -3,42 +3,19 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <fstream>
 #include <sstream>
 
 namespace lbd::k8s {
 
-struct PendingCall {
-  std::string method;
-  std::string path;
-  std::string body;
-  std::string content_type;
-  ApiClient::Callback done;
-  std::uint32_t attempts = 0;
-  Backoff backoff{std::chrono::milliseconds(200), std::chrono::milliseconds(10000)};
-};
-
 namespace {
-
-void after(boost::asio::io_context& io, std::chrono::milliseconds delay,
-           std::function<void()> action) {
-  if (delay.count() <= 0) {
-    boost::asio::post(io, std::move(action));
-    return;
-  }
-  auto timer = std::make_shared<boost::asio::steady_timer>(io, delay);
-  timer->async_wait([timer, action = std::move(action)](const boost::system::error_code& error) {
-    if (!error) action();
-  });
-}
 
 ApiResponse toApiResponse(HttpResponse http) {
   ApiResponse response;
   response.status = static_cast<int>(http.status);
   response.transport_error = std::move(http.transport_error);
   response.http2 = http.http2;
+  response.retry_after = retryAfter(http.headers);
   if (!http.body.empty() && response.status >= 400) {
     if (auto json = parseJson(http.body)) {
       if (auto status = decodeStatus(json.value())) response.api_status = std::move(status.value());
@@ -48,14 +25,11 @@ ApiResponse toApiResponse(HttpResponse http) {
   return response;
 }
 
-bool retryable(const ApiResponse& response) {
-  return response.status == 0 || response.status == 429 || response.status >= 500;
-}
-
 }  // namespace
 
 std::string ApiResponse::describe() const {
   if (status == 0) return transport_error.empty() ? "no answer" : transport_error;
+  // (a dropped request says why in transport_error)
   std::string text = std::to_string(status);
   if (api_status) {
     if (!api_status->reason.empty()) text += " " + api_status->reason;
@@ -78,15 +52,15 @@ std::chrono::milliseconds retryAfter(const std::map<std::string, std::string>& h
 }
 
 ApiClient::ApiClient(boost::asio::io_context& io, ApiClientOptions options)
-    : io_(io),
-      options_(std::move(options)),
+    : options_(std::move(options)),
       http_(io,
             TlsSettings{options_.access.ca_file, options_.access.ca_pem,
                         options_.access.client_cert_file, options_.access.client_cert_pem,
                         options_.access.client_key_file, options_.access.client_key_pem},
             options_.connect_timeout),
-      bucket_(options_.qps, options_.burst, std::chrono::steady_clock::now()),
-      random_(std::random_device{}()) {}
+      scheduler_(io, options_.scheduling, [this](const OutgoingRequest& outgoing, Callback done) {
+        send(outgoing, std::move(done));
+      }) {}
 
 std::string ApiClient::bearerToken() {
   if (options_.access.token_file.empty()) return options_.access.token;
@@ -126,11 +100,6 @@ HttpRequest ApiClient::makeRequest(const std::string& method, const std::string&
   return request;
 }
 
-void ApiClient::whenAllowed(std::function<void()> action) {
-  const auto wait = bucket_.take(std::chrono::steady_clock::now());
-  after(io_, wait, std::move(action));
-}
-
 void ApiClient::noteResult(const ApiResponse& response) {
   if (response.status == 0 || response.status >= 500 || response.status == 401 ||
       response.status == 403 || response.status == 429) {
@@ -142,34 +111,25 @@ void ApiClient::noteResult(const ApiResponse& response) {
 
 void ApiClient::call(std::string method, std::string path, std::string body,
                      std::string content_type, Callback done) {
-  auto pending = std::make_shared<PendingCall>();
-  pending->method = std::move(method);
-  pending->path = std::move(path);
-  pending->body = std::move(body);
-  pending->content_type = std::move(content_type);
-  pending->done = std::move(done);
-  attempt(std::move(pending));
+  const RequestClass request_class = classifyRequest(method, path);
+  OutgoingRequest outgoing{
+      std::move(method), std::move(path), std::move(body), std::move(content_type), {}};
+  scheduler_.submit(
+      request_class, [outgoing = std::move(outgoing)] { return outgoing; }, std::move(done));
 }
 
-void ApiClient::attempt(std::shared_ptr<PendingCall> pending) {
-  whenAllowed([this, pending] {
-    ++pending->attempts;
-    HttpRequest request =
-        makeRequest(pending->method, pending->path, pending->body, pending->content_type);
-    request.timeout = options_.request_timeout;
-    http_.start(std::move(request), nullptr, [this, pending](HttpResponse http) {
-      const auto retry_after = retryAfter(http.headers);
-      ApiResponse response = toApiResponse(std::move(http));
-      noteResult(response);
-      if (retryable(response) && pending->attempts < options_.max_attempts) {
-        std::uniform_real_distribution<double> unit(0.0, 1.0);
-        auto delay = pending->backoff.next(unit(random_));
-        if (response.status == 429 && retry_after.count() > 0) delay = retry_after;
-        after(io_, delay, [this, pending] { attempt(pending); });
-        return;
-      }
-      pending->done(std::move(response));
-    });
+void ApiClient::submit(RequestClass request_class, BuildRequest build, Callback done) {
+  scheduler_.submit(request_class, std::move(build), std::move(done));
+}
+
+void ApiClient::send(const OutgoingRequest& outgoing, Callback done) {
+  HttpRequest request =
+      makeRequest(outgoing.method, outgoing.path, outgoing.body, outgoing.content_type);
+  request.timeout = outgoing.timeout.count() > 0 ? outgoing.timeout : options_.request_timeout;
+  http_.start(std::move(request), nullptr, [this, done = std::move(done)](HttpResponse http) {
+    ApiResponse response = toApiResponse(std::move(http));
+    noteResult(response);
+    done(std::move(response));
   });
 }
 

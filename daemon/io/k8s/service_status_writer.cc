@@ -7,27 +7,41 @@ namespace lbd::k8s {
 void ServiceStatusWriter::setIngress(const std::string& service_namespace, const std::string& name,
                                      const std::vector<std::string>& ips, Done done,
                                      const AnnotationChanges& annotations) {
-  const bool send_ip_mode = ip_mode_supported_.value_or(true) && !ips.empty();
-  const std::string path =
-      "/api/v1/namespaces/" + service_namespace + "/services/" + name + "/status";
-  Json patch = serviceIngressPatch(ips, send_ip_mode ? "VIP" : "");
-  for (const auto& [key, value] : annotations) {
-    patch["metadata"]["annotations"][key] = value ? Json(*value) : Json(nullptr);
-  }
-  api_.call("PATCH", path, patch.dump(), "application/merge-patch+json",
-            [this, send_ip_mode, done = std::move(done)](ApiResponse response) {
-              std::optional<Service> stored;
-              if (response.ok()) {
-                if (auto json = parseJson(response.body)) {
-                  if (auto service = decodeService(json.value()))
-                    stored = std::move(service.value());
+  IngressWrite write{service_namespace, name, ips, annotations, {}};
+  submit([write = std::move(write)] { return std::optional<IngressWrite>(write); },
+         std::move(done));
+}
+
+void ServiceStatusWriter::submit(DecideWrite decide, Done done) {
+  // Whether ipMode went out is known only when the request is built: shared with the answer.
+  auto sent_ip_mode = std::make_shared<bool>(false);
+  auto build = [this, decide = std::move(decide),
+                sent_ip_mode]() -> std::optional<OutgoingRequest> {
+    std::optional<IngressWrite> write = decide();
+    if (!write) return std::nullopt;
+    *sent_ip_mode = ip_mode_supported_.value_or(true) && !write->ips.empty();
+    Json patch = serviceIngressPatch(write->ips, *sent_ip_mode ? "VIP" : "");
+    for (const auto& [key, value] : write->annotations) {
+      patch["metadata"]["annotations"][key] = value ? Json(*value) : Json(nullptr);
+    }
+    return OutgoingRequest{
+        "PATCH", "/api/v1/namespaces/" + write->namespace_ + "/services/" + write->name + "/status",
+        patch.dump(), "application/merge-patch+json", write->timeout};
+  };
+  api_.submit(RequestClass::Status, std::move(build),
+              [this, sent_ip_mode, done = std::move(done)](ApiResponse response) {
+                std::optional<Service> stored;
+                if (response.ok()) {
+                  if (auto json = parseJson(response.body)) {
+                    if (auto service = decodeService(json.value()))
+                      stored = std::move(service.value());
+                  }
                 }
-              }
-              if (stored && send_ip_mode && !stored->ingress.empty()) {
-                ip_mode_supported_ = !stored->ingress.front().ip_mode.empty();
-              }
-              done(response, stored);
-            });
+                if (stored && *sent_ip_mode && !stored->ingress.empty()) {
+                  ip_mode_supported_ = !stored->ingress.front().ip_mode.empty();
+                }
+                done(response, stored);
+              });
 }
 
 }  // namespace lbd::k8s

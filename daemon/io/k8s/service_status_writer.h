@@ -7,6 +7,7 @@
 // is off. The writer sends it until an answer shows the server dropped it, then stops sending
 // it, so status stays identical to what a server without ipMode stores and no write repeats.
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <optional>
@@ -33,6 +34,20 @@ class ServiceStatusWriter {
   void setIngress(const std::string& service_namespace, const std::string& name,
                   const std::vector<std::string>& ips, Done done,
                   const AnnotationChanges& annotations = {});
+
+  struct IngressWrite {
+    std::string namespace_;
+    std::string name;
+    std::vector<std::string> ips;
+    AnnotationChanges annotations;
+    std::chrono::milliseconds timeout{0};  // 0 = the client's request timeout
+  };
+  /// The write as it stands when its turn comes, or nothing to drop it (fencing).
+  using DecideWrite = std::function<std::optional<IngressWrite>()>;
+  /// Queues a status write whose content is decided only when it is sent (request
+  /// scheduler): a backlog holds the caller's decisions, not request bodies. A dropped write
+  /// calls `done` with ApiResponse::dropped set.
+  void submit(DecideWrite decide, Done done);
 
   /// Unknown until the first successful write with at least one IP.
   std::optional<bool> ipModeSupported() const { return ip_mode_supported_; }

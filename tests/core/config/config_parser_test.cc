@@ -64,8 +64,9 @@ INSTANTIATE_TEST_SUITE_P(EveryErrorClass, ConfigErrors, ::testing::ValuesIn(kErr
 TEST(ConfigParser, EmptyConfigGivesTheDocumentedDefaults) {
   const Config config = parse({ConfigSource{"lbd.toml", "", true}});
   EXPECT_TRUE(config.pools.empty());
-  EXPECT_EQ(config.kubernetes.qps, 20.0);
+  EXPECT_EQ(config.kubernetes.qps, 0.0);
   EXPECT_EQ(config.kubernetes.burst, 40u);
+  EXPECT_EQ(config.kubernetes.max_requests_in_flight, 16u);
   EXPECT_EQ(config.kubernetes.load_balancer_class, "lbd.io/lbd");
   EXPECT_TRUE(config.kubernetes.default_class);
   EXPECT_FALSE(config.kubernetes.configured());
@@ -90,6 +91,7 @@ TEST(ConfigParser, FullSampleEveryKey) {
   EXPECT_EQ(k.client_key_file, "/etc/lbd/c.key");
   EXPECT_EQ(k.qps, 5.5);
   EXPECT_EQ(k.burst, 10u);
+  EXPECT_EQ(k.max_requests_in_flight, 8u);
   EXPECT_EQ(k.connect_timeout, 2s);
   EXPECT_EQ(k.request_timeout, 1min);
   EXPECT_EQ(k.load_balancer_class, "example.com/lb");
@@ -125,7 +127,7 @@ TEST(ConfigParser, FullSampleEveryKey) {
   EXPECT_EQ(web.service_selector.toString(), "tier in (edge,frontend)");
   EXPECT_EQ(web.node_selector.toString(), "!edge");
   EXPECT_EQ(web.interfaces, (std::vector<std::string>{"eth0", "bond0.100"}));
-  EXPECT_EQ(web.defined_at, (SourceLocation{"lbd.toml", 39, 1}));
+  EXPECT_EQ(web.defined_at, (SourceLocation{"lbd.toml", 40, 1}));
   EXPECT_EQ(config.pools[1].mode, PoolMode::Bgp);
 
   ASSERT_EQ(config.bgp_peers.size(), 1u);

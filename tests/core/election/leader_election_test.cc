@@ -176,3 +176,22 @@ TEST_F(LeaderElectionTest, ARestartWithTheSameIdentityRenewsWithoutWaiting) {
 
 }  // namespace
 }  // namespace lbd::election
+
+namespace lbd::election {
+namespace {
+
+TEST_F(LeaderElectionTest, WritesAreFencedToTheLeadershipWindow) {
+  EXPECT_EQ(a.writeWindow(t0), std::nullopt);  // never led: nothing may be sent
+  auto spec = a.decide(std::nullopt, t0, wall);
+  a.written(stored(*spec, "5"), t0);
+  // A write starting 4 s after the renewal must land within the 6 s left before the renew
+  // deadline, which is 5 s before any standby may take over.
+  EXPECT_EQ(a.writeWindow(t0 + seconds(4)), milliseconds(6000));
+  EXPECT_EQ(a.writeWindow(t0 + seconds(10)), std::nullopt);
+  // Another holder seen: the window closes at once.
+  a.observe(lease("host-b", "2026-11-24T20:00:00.000000Z", "9"), t0 + seconds(5));
+  EXPECT_EQ(a.writeWindow(t0 + seconds(5)), std::nullopt);
+}
+
+}  // namespace
+}  // namespace lbd::election
