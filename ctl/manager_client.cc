@@ -163,6 +163,26 @@ std::variant<std::vector<ServiceInfo>, CtlError> ManagerClient::services() {
   }
 }
 
+std::variant<RequestQueueInfo, CtlError> ManagerClient::requestQueue() {
+  try {
+    auto [rows, max_in_flight, lease_in_flight, last_refused_at, last_refused] =
+        impl_->proxy->GetRequestQueue();
+    RequestQueueInfo queue;
+    for (const auto& row : rows) {
+      queue.classes.push_back(RequestClassInfo{row.get<0>(), row.get<1>(), row.get<2>(),
+                                               row.get<3>(), row.get<4>(), row.get<5>(),
+                                               row.get<6>(), row.get<7>(), row.get<8>()});
+    }
+    queue.max_in_flight = max_in_flight;
+    queue.lease_in_flight = lease_in_flight;
+    queue.last_refused_at_usec = last_refused_at;
+    queue.last_refused = last_refused;
+    return queue;
+  } catch (const sdbus::Error& error) {
+    return translate(error, impl_->bus);
+  }
+}
+
 std::optional<CtlError> ManagerClient::reload() {
   try {
     impl_->proxy->Reload();

@@ -67,6 +67,26 @@ struct ServiceInfo {
   std::string message;
 };
 
+struct RequestClassInfo {
+  std::string name;  // "lease" | "read" | "status" | "event"
+  std::uint64_t queued = 0;
+  std::uint64_t in_flight = 0;
+  std::uint64_t sent = 0;
+  std::uint64_t refused = 0;
+  std::uint64_t fenced = 0;
+  std::uint64_t dropped = 0;
+  std::uint64_t failed = 0;
+  std::uint64_t folded = 0;
+};
+
+struct RequestQueueInfo {
+  std::vector<RequestClassInfo> classes;
+  std::uint32_t max_in_flight = 0;
+  std::uint32_t lease_in_flight = 0;
+  std::uint64_t last_refused_at_usec = 0;
+  std::string last_refused;
+};
+
 class ManagerClient {
  public:
   /// "system", "session" or a D-Bus address.
@@ -78,6 +98,7 @@ class ManagerClient {
   /// Per pool name, its rows by family.
   std::variant<std::vector<std::pair<std::string, FamilyUsage>>, CtlError> poolUsage();
   std::variant<std::vector<ServiceInfo>, CtlError> services();
+  std::variant<RequestQueueInfo, CtlError> requestQueue();
   std::optional<CtlError> reload();
 
   struct Impl;

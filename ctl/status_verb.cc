@@ -1,6 +1,7 @@
 #include <chrono>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "exit_codes.h"
 #include "format.h"
@@ -23,6 +24,43 @@ std::string kubernetesText(const DaemonStatus& status) {
   return text;
 }
 
+/// "16/16 in flight (+0/4 Lease), 9812 queued: status 9800, event 12".
+std::string queueText(const RequestQueueInfo& queue) {
+  std::uint64_t bulk = 0, lease = 0, queued = 0;
+  std::string per_class;
+  for (const auto& c : queue.classes) {
+    (c.name == "lease" ? lease : bulk) += c.in_flight;
+    queued += c.queued;
+    if (c.queued == 0) continue;
+    per_class += (per_class.empty() ? ": " : ", ") + c.name + " " + std::to_string(c.queued);
+  }
+  return std::to_string(bulk) + "/" + std::to_string(queue.max_in_flight) + " in flight (+" +
+         std::to_string(lease) + "/" + std::to_string(queue.lease_in_flight) + " Lease), " +
+         std::to_string(queued) + " queued" + per_class;
+}
+
+/// "431 (429 Too Many Requests), 12 fenced, 3 Events dropped" or "" when all are zero.
+std::string troubleText(const RequestQueueInfo& queue) {
+  std::uint64_t refused = 0, fenced = 0, failed = 0, events_dropped = 0, dropped = 0;
+  for (const auto& c : queue.classes) {
+    refused += c.refused;
+    fenced += c.fenced;
+    failed += c.failed;
+    (c.name == "event" ? events_dropped : dropped) += c.dropped;
+  }
+  std::string text;
+  auto add = [&text](std::uint64_t n, const std::string& what) {
+    if (n == 0) return;
+    text += (text.empty() ? "" : ", ") + std::to_string(n) + " " + what;
+  };
+  add(refused, "refused (429)");
+  add(fenced, "fenced (not sent: no longer leader)");
+  add(failed, "failed");
+  add(dropped, "dropped (queue full)");
+  add(events_dropped, "Events dropped");
+  return text;
+}
+
 }  // namespace
 
 int statusVerb(const OutputOptions& options) {
@@ -33,6 +71,14 @@ int statusVerb(const OutputOptions& options) {
   if (auto* error = std::get_if<CtlError>(&result))
     return failed("get status", error->reason, error->exit_code);
   const auto& status = std::get<DaemonStatus>(result);
+  // The queue comes from a method (its counters change too often for properties); an older
+  // daemon without it just shows no queue.
+  std::optional<RequestQueueInfo> queue;
+  if (auto answer = std::get<std::unique_ptr<ManagerClient>>(client)->requestQueue();
+      std::holds_alternative<RequestQueueInfo>(answer)) {
+    queue = std::get<RequestQueueInfo>(std::move(answer));
+    if (queue->classes.empty()) queue.reset();
+  }
 
   if (options.json != JsonMode::Off) {
     nlohmann::json resources = nlohmann::json::array();
@@ -42,6 +88,25 @@ int statusVerb(const OutputOptions& options) {
                            {"objects", r.objects},
                            {"malformed", r.malformed},
                            {"state", r.state}});
+    }
+    nlohmann::json requests;  // null when not configured
+    if (queue) {
+      requests = nlohmann::json{{"max_in_flight", queue->max_in_flight},
+                                {"lease_in_flight", queue->lease_in_flight},
+                                {"last_refused_at_usec", queue->last_refused_at_usec},
+                                {"last_refused", queue->last_refused},
+                                {"classes", nlohmann::json::array()}};
+      for (const auto& c : queue->classes) {
+        requests["classes"].push_back({{"class", c.name},
+                                       {"queued", c.queued},
+                                       {"in_flight", c.in_flight},
+                                       {"sent", c.sent},
+                                       {"refused", c.refused},
+                                       {"fenced", c.fenced},
+                                       {"dropped", c.dropped},
+                                       {"failed", c.failed},
+                                       {"folded", c.folded}});
+      }
     }
     const nlohmann::json json{{"version", status.version},
                               {"node", status.node},
@@ -54,6 +119,7 @@ int statusVerb(const OutputOptions& options) {
                               {"kubernetes_server", status.kubernetes_server},
                               {"kubernetes_last_error", status.kubernetes_last_error},
                               {"kubernetes_resources", resources},
+                              {"api_requests", requests},
                               {"allocator_state", status.allocator_state},
                               {"allocator_holder", status.allocator_holder}};
     printJson(json.dump(2), json.dump(), options.json);
@@ -89,6 +155,16 @@ int statusVerb(const OutputOptions& options) {
   field("Started", formatTimestamp(status.started_at_usec, now));
   field("Kubernetes", kubernetesText(status));
   if (!status.kubernetes_last_error.empty()) field("API error", status.kubernetes_last_error);
+  if (queue) {
+    field("API requests", queueText(*queue));
+    if (const std::string trouble = troubleText(*queue); !trouble.empty()) {
+      field("API pushback", trouble);
+    }
+    if (queue->last_refused_at_usec != 0) {
+      field("Last 429",
+            formatTimestamp(queue->last_refused_at_usec, now) + ": " + queue->last_refused);
+    }
+  }
   for (const auto& r : status.kubernetes_resources) {
     field(r.name,
           std::string(r.synced ? "synced" : "not synced") + ", " + std::to_string(r.objects) +

@@ -54,6 +54,7 @@ class AllocatorRole {
   /// The current holder as last seen ("" when none).
   std::string holder() const;
   bool leader() const { return leader_; }
+  const k8s::EventCounters& eventCounters() const { return events_.counters(); }
 
   /// What `lbctl services` shows: the holder's decisions, or on a standby what the Services'
   /// status says.

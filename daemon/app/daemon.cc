@@ -210,6 +210,41 @@ std::vector<bus::ServiceRow> Daemon::serviceRows() const {
   return rows;
 }
 
+bus::RequestQueueSnapshot Daemon::requestQueue() const {
+  bus::RequestQueueSnapshot snapshot;
+  if (!kubernetes_) return snapshot;
+  const k8s::RequestQueueStats stats = kubernetes_->api().queueStats();
+  const k8s::EventCounters events = allocator_ ? allocator_->eventCounters() : k8s::EventCounters{};
+  for (const k8s::RequestClass request_class : k8s::kRequestClassesInOrder) {
+    const k8s::RequestClassStats& counted = stats.classes[k8s::index(request_class)];
+    bus::RequestClassRow row{std::string(k8s::toString(request_class)),
+                             counted.queued,
+                             counted.in_flight,
+                             counted.sent,
+                             counted.refused,
+                             counted.fenced,
+                             counted.dropped,
+                             counted.failed,
+                             0};
+    if (request_class == k8s::RequestClass::Event) {
+      // The recorder folds repeats and refuses beyond its bound before the scheduler sees them.
+      row.dropped += events.dropped;
+      row.folded = events.aggregated;
+    }
+    snapshot.classes.push_back(std::move(row));
+  }
+  snapshot.max_in_flight = config_->kubernetes.max_requests_in_flight;
+  snapshot.lease_in_flight = kLeaseRequestsInFlight;
+  if (stats.last_refused_at.time_since_epoch().count() != 0) {
+    snapshot.last_refused_at_usec =
+        static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                       stats.last_refused_at.time_since_epoch())
+                                       .count());
+  }
+  snapshot.last_refused = stats.last_refused;
+  return snapshot;
+}
+
 bus::ManagerProperties Daemon::properties() const {
   bus::ManagerProperties properties;
   properties.version = kVersion;

@@ -37,6 +37,7 @@ class Daemon final : private bus::ManagerModel {
   std::vector<bus::PoolRow> poolRows() const override;
   std::vector<bus::PoolUsageRow> poolUsageRows() const override;
   std::vector<bus::ServiceRow> serviceRows() const override;
+  bus::RequestQueueSnapshot requestQueue() const override;
   Result<void, std::string> reloadConfig() override;
 
   /// Reads and validates the files; swaps the new config in only if it is valid.

@@ -76,6 +76,23 @@ ManagerBus::KubernetesResources() {
   return rows;
 }
 
+std::tuple<std::vector<sdbus::Struct<std::string, std::uint64_t, std::uint64_t, std::uint64_t,
+                                     std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
+                                     std::uint64_t>>,
+           std::uint32_t, std::uint32_t, std::uint64_t, std::string>
+ManagerBus::GetRequestQueue() {
+  RequestQueueSnapshot snapshot = model_.requestQueue();
+  std::vector<sdbus::Struct<std::string, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
+                            std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t>>
+      rows;
+  for (auto& row : snapshot.classes) {
+    rows.emplace_back(std::move(row.name), row.queued, row.in_flight, row.sent, row.refused,
+                      row.fenced, row.dropped, row.failed, row.folded);
+  }
+  return {std::move(rows), snapshot.max_in_flight, snapshot.lease_in_flight,
+          snapshot.last_refused_at_usec, std::move(snapshot.last_refused)};
+}
+
 void ManagerBus::Reload() {
   auto result = model_.reloadConfig();
   if (!result) throw sdbus::Error(kInvalidConfigError, result.error());

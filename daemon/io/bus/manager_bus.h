@@ -75,6 +75,27 @@ struct ServiceRow {
   std::string message;
 };
 
+/// One request class of GetRequestQueue().
+struct RequestClassRow {
+  std::string name;  // "lease" | "read" | "status" | "event"
+  std::uint64_t queued = 0;
+  std::uint64_t in_flight = 0;
+  std::uint64_t sent = 0;
+  std::uint64_t refused = 0;
+  std::uint64_t fenced = 0;
+  std::uint64_t dropped = 0;
+  std::uint64_t failed = 0;
+  std::uint64_t folded = 0;
+};
+
+struct RequestQueueSnapshot {
+  std::vector<RequestClassRow> classes;  // empty: no Kubernetes API configured
+  std::uint32_t max_in_flight = 0;
+  std::uint32_t lease_in_flight = 0;
+  std::uint64_t last_refused_at_usec = 0;
+  std::string last_refused;
+};
+
 /// What the bus object asks the daemon for. Implemented in app/.
 class ManagerModel {
  public:
@@ -82,6 +103,7 @@ class ManagerModel {
   virtual std::vector<PoolRow> poolRows() const = 0;
   virtual std::vector<PoolUsageRow> poolUsageRows() const = 0;
   virtual std::vector<ServiceRow> serviceRows() const = 0;
+  virtual RequestQueueSnapshot requestQueue() const = 0;
   /// Reloads the configuration; on failure returns the diagnostics, one per line.
   virtual Result<void, std::string> reloadConfig() = 0;
 };
@@ -103,6 +125,11 @@ class ManagerBus final : public sdbus::AdaptorInterfaces<io::lbd1::Manager_adapt
   std::vector<sdbus::Struct<std::string, std::vector<std::string>, std::string, std::string,
                             std::string, std::string>>
   ListServices() override;
+  std::tuple<std::vector<sdbus::Struct<std::string, std::uint64_t, std::uint64_t, std::uint64_t,
+                                       std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
+                                       std::uint64_t>>,
+             std::uint32_t, std::uint32_t, std::uint64_t, std::string>
+  GetRequestQueue() override;
   std::string AllocatorState() override { return properties_.allocator_state; }
   std::string AllocatorHolder() override { return properties_.allocator_holder; }
   void Reload() override;
