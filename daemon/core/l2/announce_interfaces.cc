@@ -81,8 +81,8 @@ AnnounceSelection selectAnnounceInterfaces(const InterfaceTable& table,
   return out;
 }
 
-AnnounceSelection selectAnnounceInterfaces(const InterfaceTable& table, const Pool& pool,
-                                           const IpAddress& vip) {
+AnnounceSelection selectAnnounceInterfacesForPool(const InterfaceTable& table, const Pool& pool,
+                                                  const IpAddress& vip) {
   return selectAnnounceInterfaces(table, pool.interfaces, vip);
 }
 

@@ -58,7 +58,7 @@ AnnounceSelection selectAnnounceInterfaces(const InterfaceTable& table,
                                            const IpAddress& vip);
 
 /// The same for a layer-2 pool's VIP (uses pool.interfaces).
-AnnounceSelection selectAnnounceInterfaces(const InterfaceTable& table, const Pool& pool,
-                                           const IpAddress& vip);
+AnnounceSelection selectAnnounceInterfacesForPool(const InterfaceTable& table, const Pool& pool,
+                                                  const IpAddress& vip);
 
 }  // namespace lbd::l2

@@ -69,7 +69,8 @@ struct Interface {
   bool loopback = false;  // IFF_LOOPBACK
   bool no_arp = false;    // IFF_NOARP: the kernel does no ARP and no NDP on it
   std::uint32_t mtu = 0;
-  std::vector<InterfaceAddress> addresses;  // IPv4 and IPv6, sorted, no duplicates
+  // IPv4 and IPv6, sorted, no duplicates; only usable ones (not IPv6 tentative or DAD failed).
+  std::vector<InterfaceAddress> addresses;
 
   /// Administratively up and operationally running: frames sent now reach the link. A veth
   /// whose peer is down or a NIC without a cable is admin up but not up.

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <linux/if.h>
+#include <linux/if_addr.h>
 #include <linux/if_arp.h>
 #include <linux/rtnetlink.h>
 #include <netlink/addr.h>
@@ -77,6 +78,9 @@ Result<RouteMessage> fromAddress(rtnl_addr* addr, bool removed) {
   if (prefix_length < 0 || static_cast<unsigned>(prefix_length) > m.address.address.bits())
     return fail("address message with prefix length " + std::to_string(prefix_length));
   m.address.prefix_length = static_cast<unsigned>(prefix_length);
+  const unsigned flags = rtnl_addr_get_flags(addr);
+  m.tentative = (flags & IFA_F_DADFAILED) != 0 ||
+                ((flags & IFA_F_TENTATIVE) != 0 && (flags & IFA_F_OPTIMISTIC) == 0);
   return RouteMessage{std::move(m)};
 }
 
@@ -131,7 +135,9 @@ void applyRouteMessage(const RouteMessage& message, l2::InterfaceTable& table) {
             table.updateLink(m.link);
           }
         } else if constexpr (std::is_same_v<T, AddressMessage>) {
-          if (m.removed) {
+          // A usable address that goes back to tentative (re-DAD after the link returns with
+          // keep_addr_on_down) leaves the table until DAD is done again.
+          if (m.removed || m.tentative) {
             table.removeAddress(m.ifindex, m.address);
           } else {
             table.addAddress(m.ifindex, m.address);

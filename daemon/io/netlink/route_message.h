@@ -23,6 +23,12 @@ struct LinkMessage {
 /// RTM_NEWADDR / RTM_DELADDR of an IPv4 or IPv6 address.
 struct AddressMessage {
   bool removed = false;
+  /// An IPv6 address not usable yet (duplicate address detection running, not optimistic) or
+  /// never (DAD failed). The table leaves such addresses out: the kernel announces the
+  /// link-local and SLAAC addresses it creates itself only once DAD completes, yet a dump lists
+  /// them while tentative, so keeping them would make a dumped table differ from one kept by
+  /// events for the ~2 s DAD takes.
+  bool tentative = false;
   std::int32_t ifindex = 0;
   l2::InterfaceAddress address;
 };

@@ -176,6 +176,33 @@ TEST(RouteMessage, Ipv6AddressComesAsIfaAddress) {
   EXPECT_EQ(a.address.toString(), "2001:db8::7/64");
 }
 
+TEST(RouteMessage, TentativeIpv6AddressesAreNotInTheTable) {
+  l2::InterfaceTable table;
+  applyRouteMessage(decode(ethernetLink(RTM_NEWLINK, 7, "eth7", IFF_UP)), table);
+  auto withFlags = [](std::uint32_t flags) {
+    auto m = addressMessage(RTM_NEWADDR, AF_INET6, 7, 64);
+    putIpv6(m.get(), IFA_ADDRESS, "2001:db8::7");
+    nla_put_u32(m.get(), IFA_FLAGS, flags);
+    return m;
+  };
+  auto tentative = decode(withFlags(IFA_F_TENTATIVE | IFA_F_PERMANENT));
+  EXPECT_TRUE(std::get<AddressMessage>(tentative).tentative);
+  applyRouteMessage(tentative, table);
+  EXPECT_TRUE(table.find(7)->addresses.empty());
+
+  applyRouteMessage(decode(withFlags(IFA_F_PERMANENT)), table);  // DAD completed
+  EXPECT_EQ(table.find(7)->addresses.size(), 1u);
+
+  applyRouteMessage(decode(withFlags(IFA_F_TENTATIVE)), table);  // DAD again: not usable
+  EXPECT_TRUE(table.find(7)->addresses.empty());
+
+  applyRouteMessage(decode(withFlags(IFA_F_TENTATIVE | IFA_F_OPTIMISTIC)), table);  // usable
+  EXPECT_EQ(table.find(7)->addresses.size(), 1u);
+
+  applyRouteMessage(decode(withFlags(IFA_F_TENTATIVE | IFA_F_DADFAILED)), table);
+  EXPECT_TRUE(table.find(7)->addresses.empty());
+}
+
 TEST(RouteMessage, AddressWithoutAddressIsAnError) {
   auto m = addressMessage(RTM_NEWADDR, AF_INET6, 7, 64);
   auto decoded = decodeRouteMessage(m.get());
