@@ -9,7 +9,6 @@
 #include <netlink/socket.h>
 #include <sys/socket.h>
 
-#include <boost/asio/post.hpp>
 #include <string>
 
 #include "io/netlink/route_message.h"
@@ -45,8 +44,7 @@ void LinkMonitor::SocketDeleter::operator()(nl_sock* socket) const {
 
 LinkMonitor::LinkMonitor(boost::asio::io_context& io, ChangeHandler on_change,
                          ErrorHandler on_error, LinkMonitorOptions options)
-    : io_(io),
-      on_change_(std::move(on_change)),
+    : on_change_(std::move(on_change)),
       on_error_(std::move(on_error)),
       options_(options),
       events_descriptor_(io),

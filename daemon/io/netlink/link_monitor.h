@@ -101,7 +101,6 @@ class LinkMonitor {
   static int onMessage(nl_msg* message, void* self);
   static int onDumpDone(nl_msg* message, void* self);
 
-  boost::asio::io_context& io_;
   ChangeHandler on_change_;
   ErrorHandler on_error_;
   LinkMonitorOptions options_;

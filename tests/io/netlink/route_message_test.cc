@@ -97,7 +97,7 @@ TEST(RouteMessage, UpEthernetLink) {
 
 TEST(RouteMessage, AdminUpWithoutCarrierIsNotUp) {
   auto m = ethernetLink(RTM_NEWLINK, 7, "eth7", IFF_UP | IFF_BROADCAST);
-  const auto& link = std::get<LinkMessage>(decode(m)).link;
+  const auto link = std::get<LinkMessage>(decode(m)).link;
   EXPECT_TRUE(link.admin_up);
   EXPECT_FALSE(link.carrier);
   EXPECT_FALSE(link.isUp());
@@ -109,13 +109,13 @@ TEST(RouteMessage, LoopbackAndNoarpFlags) {
   nla_put_string(lo.get(), IFLA_IFNAME, "lo");
   std::uint8_t zeros[6] = {};
   nla_put(lo.get(), IFLA_ADDRESS, 6, zeros);
-  const auto& l = std::get<LinkMessage>(decode(lo)).link;
+  const auto l = std::get<LinkMessage>(decode(lo)).link;
   EXPECT_TRUE(l.loopback);
   EXPECT_FALSE(l.mac.has_value()) << "only Ethernet links get a MAC";
   EXPECT_FALSE(l.canResolveNeighbours());
 
   auto dummy = ethernetLink(RTM_NEWLINK, 9, "kube-ipvs0", IFF_NOARP | IFF_BROADCAST);
-  const auto& d = std::get<LinkMessage>(decode(dummy)).link;
+  const auto d = std::get<LinkMessage>(decode(dummy)).link;
   EXPECT_TRUE(d.no_arp);
   EXPECT_FALSE(d.canResolveNeighbours());
 }
@@ -123,7 +123,7 @@ TEST(RouteMessage, LoopbackAndNoarpFlags) {
 TEST(RouteMessage, LinkWithoutHardwareAddress) {
   auto m = linkMessage(RTM_NEWLINK, AF_UNSPEC, ARPHRD_NONE, 12, IFF_UP | IFF_RUNNING);
   nla_put_string(m.get(), IFLA_IFNAME, "wg0");
-  const auto& link = std::get<LinkMessage>(decode(m)).link;
+  const auto link = std::get<LinkMessage>(decode(m)).link;
   EXPECT_EQ(link.name, "wg0");
   EXPECT_FALSE(link.mac.has_value());
   EXPECT_EQ(link.hardware_type, ARPHRD_NONE);
@@ -131,7 +131,7 @@ TEST(RouteMessage, LinkWithoutHardwareAddress) {
 
 TEST(RouteMessage, DeletedLink) {
   auto m = ethernetLink(RTM_DELLINK, 7, "eth7", 0);
-  const auto& link = std::get<LinkMessage>(decode(m));
+  const auto link = std::get<LinkMessage>(decode(m));
   EXPECT_TRUE(link.removed);
   EXPECT_EQ(link.link.ifindex, 7);
 }
@@ -162,7 +162,7 @@ TEST(RouteMessage, Ipv4AddressIsTheLocalOneNotThePeer) {
   auto m = addressMessage(RTM_NEWADDR, AF_INET, 7, 32);
   putIpv4(m.get(), IFA_LOCAL, "192.0.2.7");
   putIpv4(m.get(), IFA_ADDRESS, "192.0.2.1");  // point-to-point peer
-  const auto& a = std::get<AddressMessage>(decode(m));
+  const auto a = std::get<AddressMessage>(decode(m));
   EXPECT_FALSE(a.removed);
   EXPECT_EQ(a.ifindex, 7);
   EXPECT_EQ(a.address.toString(), "192.0.2.7/32");
@@ -171,7 +171,7 @@ TEST(RouteMessage, Ipv4AddressIsTheLocalOneNotThePeer) {
 TEST(RouteMessage, Ipv6AddressComesAsIfaAddress) {
   auto m = addressMessage(RTM_DELADDR, AF_INET6, 7, 64);
   putIpv6(m.get(), IFA_ADDRESS, "2001:db8::7");
-  const auto& a = std::get<AddressMessage>(decode(m));
+  const auto a = std::get<AddressMessage>(decode(m));
   EXPECT_TRUE(a.removed);
   EXPECT_EQ(a.address.toString(), "2001:db8::7/64");
 }
