@@ -5,6 +5,7 @@
 // from 192.0.2.0/24 and 2001:db8::/64. Needs root.
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <chrono>
@@ -277,14 +278,15 @@ TEST_F(LinkMonitorNetns, OverrunIsRecoveredByARedump) {
   LinkMonitorOptions tiny;
   tiny.receive_buffer_bytes = 1;  // the kernel's minimum, a few messages
   auto& monitor = startMonitor(tiny);
+  const std::string batch = "/tmp/lbdnl-overrun-" + std::to_string(getpid()) + ".batch";
   {
-    std::ofstream batch("/tmp/lbdnl-overrun.batch");
+    std::ofstream out(batch);
     for (int i = 1; i <= 200; ++i)
-      batch << "addr add 192.0.2." << i << "/32 dev lbdnl0a\n";
+      out << "addr add 192.0.2." << i << "/32 dev lbdnl0a\n";
   }
   // Queued without the loop running: nothing reads the socket while the burst arrives.
-  sh("ip -batch /tmp/lbdnl-overrun.batch");
-  std::remove("/tmp/lbdnl-overrun.batch");
+  sh("ip -batch " + batch);
+  std::remove(batch.c_str());
   ASSERT_TRUE(runUntil([&] {
     return current("lbdnl0a") && current("lbdnl0a")->addresses.size() == 200;
   })) << "addresses seen: "
