@@ -38,18 +38,18 @@ AllocatorRole::AllocatorRole(boost::asio::io_context& io, KubernetesWatch& clust
       controller_(config.kubernetes, config.pools),
       campaign_timer_(io),
       deadline_timer_(io) {
-  cluster_.services().cache().addHandlers(
+  subscribe(cluster_.services().cache(), 
       {[this](const k8s::Service& service) { onService(service); },
        [this](const k8s::Service&, const k8s::Service& service) { onService(service); },
        [this](const k8s::Service& service) { onServiceDeleted(service); }, [this] { resync(); }});
-  cluster_.namespaces().cache().addHandlers(
+  subscribe(cluster_.namespaces().cache(), 
       {[this](const k8s::Namespace& ns) { onNamespace(ns); },
        [this](const k8s::Namespace& before, const k8s::Namespace& after) {
          if (before.meta.labels != after.meta.labels) onNamespace(after);
        },
        {},
        [this] { resync(); }});
-  cluster_.leases().cache().addHandlers(
+  subscribe(cluster_.leases().cache(), 
       {[this](const k8s::Lease& lease) { observeLease(lease); },
        [this](const k8s::Lease&, const k8s::Lease& lease) { observeLease(lease); },
        [this](const k8s::Lease& lease) {
@@ -63,6 +63,7 @@ AllocatorRole::AllocatorRole(boost::asio::io_context& io, KubernetesWatch& clust
 
 AllocatorRole::~AllocatorRole() {
   *alive_ = false;
+  for (auto& unsubscribe : unsubscribe_) unsubscribe();
 }
 
 void AllocatorRole::start() {

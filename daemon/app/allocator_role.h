@@ -108,7 +108,14 @@ class AllocatorRole {
   boost::asio::steady_timer deadline_timer_;  // leadership lapses here unless renewed
   std::map<std::string, PendingStatus> pending_status_;
   std::function<void()> on_role_change_;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for callbacks after us
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  // Our handlers in the informer caches, which outlive us when a reload recreates the role.
+  std::vector<std::function<void()>> unsubscribe_;
+  template <class T>
+  void subscribe(k8s::InformerCache<T>& cache, typename k8s::InformerCache<T>::Handlers handlers) {
+    const auto id = cache.addHandlers(std::move(handlers));
+    unsubscribe_.push_back([&cache, id] { cache.removeHandlers(id); });
+  }  // for callbacks after us
 };
 
 }  // namespace lbd

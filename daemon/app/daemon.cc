@@ -105,6 +105,7 @@ int Daemon::run() {
 
   io_.run();
 
+  layer2_.reset();
   allocator_.reset();
   if (kubernetes_) kubernetes_->stop();
   bus_loop_->stop();
@@ -138,6 +139,7 @@ Result<void, std::string> Daemon::reloadConfig() {
   if (loaded) {
     applyKubernetesConfig(previous.get());
     if (allocator_) allocator_->configure(*config_);
+    applyLayer2Config();
   }
   if (!loaded) {
     logDiagnostics(loaded.error());
@@ -245,6 +247,46 @@ bus::RequestQueueSnapshot Daemon::requestQueue() const {
   return snapshot;
 }
 
+std::vector<bus::VipRow> Daemon::vipRows() const {
+  std::vector<bus::VipRow> rows;
+  if (!layer2_) return rows;
+  for (auto& vip : layer2_->vips()) {
+    bus::VipRow row;
+    row.vip = vip.vip.toString();
+    row.pool = vip.pool;
+    row.holder = vip.holder;
+    row.services = vip.services;
+    row.announcing = vip.announcing;
+    row.eligible_here = vip.eligible_here;
+    row.state = vip.state;
+    if (!vip.ineligibility.empty() && !vip.eligible_here) row.state += " (" + vip.ineligibility + ")";
+    row.interfaces = layer2_->interfacesOf(vip.vip);
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+bus::Layer2Snapshot Daemon::layer2() const {
+  bus::Layer2Snapshot snapshot;
+  if (!layer2_) return snapshot;
+  snapshot.enabled = true;
+  snapshot.heartbeat_fresh = layer2_->heartbeatFresh();
+  snapshot.heartbeat_error = layer2_->heartbeatError();
+  snapshot.peers = layer2_->livePeers();
+  snapshot.owned = static_cast<std::uint32_t>(layer2_->ownedCount());
+  snapshot.announced = static_cast<std::uint32_t>(layer2_->announcedCount());
+  for (const auto& responder : layer2_->responders()) {
+    snapshot.responders.push_back({responder.interface, responder.mac, responder.vips,
+                                   responder.counters.requests_seen,
+                                   responder.counters.replies_sent,
+                                   responder.counters.announcements_sent,
+                                   responder.counters.malformed_dropped,
+                                   responder.counters.conflicts_seen,
+                                   responder.kernel_arp_warning});
+  }
+  return snapshot;
+}
+
 bus::ManagerProperties Daemon::properties() const {
   bus::ManagerProperties properties;
   properties.version = kVersion;
@@ -310,6 +352,7 @@ void Daemon::applyKubernetesConfig(const Config* previous) {
     }
     return;
   }
+  layer2_.reset();
   allocator_.reset();
   if (kubernetes_) kubernetes_->stop();
   kubernetes_.reset();
@@ -329,6 +372,30 @@ void Daemon::applyKubernetesConfig(const Config* previous) {
   allocator_->onRoleChange([this] { publish(); });
   kubernetes_->start();
   allocator_->start();
+  applyLayer2Config();
+}
+
+void Daemon::applyLayer2Config() {
+  const bool wanted = kubernetes_ && Layer2Role::wanted(*config_);
+  if (!wanted) {
+    if (layer2_) log_->info("no layer2 pools any more: not announcing");
+    layer2_.reset();
+    return;
+  }
+  if (layer2_) {
+    layer2_->configure(*config_);
+    return;
+  }
+  layer2_ = std::make_unique<Layer2Role>(io_, *kubernetes_, *config_, node_name_,
+                                         componentLogger("layer2"));
+  layer2_->onOwnerChange([this](const election::OwnerChange& change) {
+    if (manager_bus_) {
+      manager_bus_->emitVipOwnerChanged(change.vip.toString(), change.previous_holder,
+                                        change.holder);
+      bus_loop_->wake();
+    }
+  });
+  layer2_->start();
 }
 
 void Daemon::scheduleRefresh() {
@@ -363,13 +430,16 @@ void Daemon::onSignal(int signal_number) {
 void Daemon::shutdown() {
   refresh_timer_.cancel();
   notifier_.stopping();
-  if (!allocator_) {
-    io_.stop();
-    return;
-  }
-  // Hand the allocator role over now instead of after lease-duration; bounded, so a dead API
-  // server cannot hold up the stop (systemd would SIGKILL us after TimeoutStopSec anyway).
-  allocator_->stop(std::chrono::seconds(2), [this] { io_.stop(); });
+  // Hand the roles over now instead of after their lease durations (the layer-2 one stops
+  // answering first, then releases its VIPs); bounded, so a dead API server cannot hold up
+  // the stop (systemd would SIGKILL us after TimeoutStopSec anyway).
+  auto remaining = std::make_shared<int>(1 + (allocator_ ? 1 : 0) + (layer2_ ? 1 : 0));
+  auto one_done = [this, remaining] {
+    if (--*remaining == 0) io_.stop();
+  };
+  if (layer2_) layer2_->stop(std::chrono::seconds(2), one_done);
+  if (allocator_) allocator_->stop(std::chrono::seconds(2), one_done);
+  one_done();
 }
 
 }  // namespace lbd

@@ -11,6 +11,7 @@
 #include <boost/asio/signal_set.hpp>
 
 #include "app/allocator_role.h"
+#include "app/layer2_role.h"
 #include "app/daemon_options.h"
 #include "app/kubernetes_watch.h"
 #include "core/config/config.h"
@@ -38,6 +39,8 @@ class Daemon final : private bus::ManagerModel {
   std::vector<bus::PoolUsageRow> poolUsageRows() const override;
   std::vector<bus::ServiceRow> serviceRows() const override;
   bus::RequestQueueSnapshot requestQueue() const override;
+  std::vector<bus::VipRow> vipRows() const override;
+  bus::Layer2Snapshot layer2() const override;
   Result<void, std::string> reloadConfig() override;
 
   /// Reads and validates the files; swaps the new config in only if it is valid.
@@ -49,6 +52,7 @@ class Daemon final : private bus::ManagerModel {
   void waitForSignal();
   /// (Re)creates the Kubernetes watch when its settings changed (or stops it).
   void applyKubernetesConfig(const Config* previous);
+  void applyLayer2Config();
   void scheduleRefresh();
   void onSignal(int signal_number);
   /// Steps down from every role (releasing Leases), then stops the loop.
@@ -68,6 +72,7 @@ class Daemon final : private bus::ManagerModel {
 
   std::unique_ptr<KubernetesWatch> kubernetes_;
   std::unique_ptr<AllocatorRole> allocator_;  // destroyed before kubernetes_ (uses its caches)
+  std::unique_ptr<Layer2Role> layer2_;        // likewise; only with layer2 pools
   std::string kubernetes_failure_;  // why the watch could not start (bad credentials file)
   boost::asio::steady_timer refresh_timer_;
 

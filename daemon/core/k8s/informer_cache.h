@@ -4,6 +4,7 @@
 // every change exactly once; a relist after 410 Gone turns into the adds, updates and deletes
 // that the missed events would have been, so consumers never need to know a relist happened.
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
@@ -23,8 +24,15 @@ class InformerCache {
     std::function<void()> replaced;
   };
 
-  /// Several consumers (allocator, announcer) each add their own.
-  void addHandlers(Handlers handlers) { handlers_.push_back(std::move(handlers)); }
+  using HandlerId = std::uint64_t;
+
+  /// Several consumers (allocator, announcer) each add their own. A consumer that goes away
+  /// before the cache (a role recreated on reload) must remove them: they capture it.
+  HandlerId addHandlers(Handlers handlers) {
+    handlers_.emplace(next_id_, std::move(handlers));
+    return next_id_++;
+  }
+  void removeHandlers(HandlerId id) { handlers_.erase(id); }
 
   /// The result of a complete LIST: the cache becomes exactly `objects`.
   void replace(std::vector<T> objects) {
@@ -84,13 +92,22 @@ class InformerCache {
  private:
   template <class Member, class... Args>
   void notify(Member member, const Args&... args) {
-    for (const auto& handlers : handlers_) {
-      if (handlers.*member) (handlers.*member)(args...);
+    // A handler may add or remove handlers (a role created or destroyed from a callback):
+    // walk a snapshot of the ids and skip those gone meanwhile.
+    std::vector<HandlerId> ids;
+    ids.reserve(handlers_.size());
+    for (const auto& [id, handlers] : handlers_) ids.push_back(id);
+    for (const HandlerId id : ids) {
+      auto found = handlers_.find(id);
+      if (found == handlers_.end()) continue;
+      const auto callback = found->second.*member;  // the handler may remove itself
+      if (callback) callback(args...);
     }
   }
 
   std::map<std::string, T> objects_;
-  std::vector<Handlers> handlers_;
+  std::map<HandlerId, Handlers> handlers_;
+  HandlerId next_id_ = 1;
   bool synced_ = false;
 };
 

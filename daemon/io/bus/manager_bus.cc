@@ -93,6 +93,40 @@ ManagerBus::GetRequestQueue() {
           snapshot.last_refused_at_usec, std::move(snapshot.last_refused)};
 }
 
+std::vector<sdbus::Struct<std::string, std::string, std::string, std::vector<std::string>, bool,
+                          bool, std::string, std::vector<std::string>>>
+ManagerBus::ListVips() {
+  std::vector<sdbus::Struct<std::string, std::string, std::string, std::vector<std::string>, bool,
+                            bool, std::string, std::vector<std::string>>>
+      rows;
+  for (auto& row : model_.vipRows()) {
+    rows.emplace_back(std::move(row.vip), std::move(row.pool), std::move(row.holder),
+                      std::move(row.services), row.announcing, row.eligible_here,
+                      std::move(row.state), std::move(row.interfaces));
+  }
+  return rows;
+}
+
+std::tuple<bool, bool, std::string, std::vector<std::string>, std::uint32_t, std::uint32_t,
+           std::vector<sdbus::Struct<std::string, std::string, std::uint64_t, std::uint64_t,
+                                     std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
+                                     std::string>>>
+ManagerBus::GetLayer2() {
+  Layer2Snapshot snapshot = model_.layer2();
+  std::vector<sdbus::Struct<std::string, std::string, std::uint64_t, std::uint64_t, std::uint64_t,
+                            std::uint64_t, std::uint64_t, std::uint64_t, std::string>>
+      responders;
+  for (auto& row : snapshot.responders) {
+    responders.emplace_back(std::move(row.interface), std::move(row.mac), row.vips,
+                            row.requests_seen, row.replies_sent, row.announcements_sent,
+                            row.malformed_dropped, row.conflicts_seen,
+                            std::move(row.kernel_arp_warning));
+  }
+  return {snapshot.enabled,        snapshot.heartbeat_fresh, std::move(snapshot.heartbeat_error),
+          std::move(snapshot.peers), snapshot.owned,         snapshot.announced,
+          std::move(responders)};
+}
+
 void ManagerBus::Reload() {
   auto result = model_.reloadConfig();
   if (!result) throw sdbus::Error(kInvalidConfigError, result.error());

@@ -96,6 +96,41 @@ struct RequestQueueSnapshot {
   std::string last_refused;
 };
 
+/// One row of ListVips().
+struct VipRow {
+  std::string vip;
+  std::string pool;
+  std::string holder;
+  std::vector<std::string> services;
+  bool announcing = false;
+  bool eligible_here = false;
+  std::string state;
+  std::vector<std::string> interfaces;
+};
+
+/// One interface of GetLayer2().
+struct ResponderRow {
+  std::string interface;
+  std::string mac;
+  std::uint64_t vips = 0;
+  std::uint64_t requests_seen = 0;
+  std::uint64_t replies_sent = 0;
+  std::uint64_t announcements_sent = 0;
+  std::uint64_t malformed_dropped = 0;
+  std::uint64_t conflicts_seen = 0;
+  std::string kernel_arp_warning;
+};
+
+struct Layer2Snapshot {
+  bool enabled = false;
+  bool heartbeat_fresh = false;
+  std::string heartbeat_error;
+  std::vector<std::string> peers;
+  std::uint32_t owned = 0;
+  std::uint32_t announced = 0;
+  std::vector<ResponderRow> responders;
+};
+
 /// What the bus object asks the daemon for. Implemented in app/.
 class ManagerModel {
  public:
@@ -104,6 +139,8 @@ class ManagerModel {
   virtual std::vector<PoolUsageRow> poolUsageRows() const = 0;
   virtual std::vector<ServiceRow> serviceRows() const = 0;
   virtual RequestQueueSnapshot requestQueue() const = 0;
+  virtual std::vector<VipRow> vipRows() const = 0;
+  virtual Layer2Snapshot layer2() const = 0;
   /// Reloads the configuration; on failure returns the diagnostics, one per line.
   virtual Result<void, std::string> reloadConfig() = 0;
 };
@@ -115,6 +152,10 @@ class ManagerBus final : public sdbus::AdaptorInterfaces<io::lbd1::Manager_adapt
 
   /// Replaces the published properties and emits PropertiesChanged for those that changed.
   void publish(const ManagerProperties& properties);
+  void emitVipOwnerChanged(const std::string& vip, const std::string& previous_holder,
+                           const std::string& holder) {
+    emitVipOwnerChanged_(vip, previous_holder, holder);
+  }
 
  private:
   using PoolStruct = sdbus::Struct<std::string, std::string, std::vector<std::string>, std::string,
@@ -130,6 +171,18 @@ class ManagerBus final : public sdbus::AdaptorInterfaces<io::lbd1::Manager_adapt
                                        std::uint64_t>>,
              std::uint32_t, std::uint32_t, std::uint64_t, std::string>
   GetRequestQueue() override;
+  std::vector<sdbus::Struct<std::string, std::string, std::string, std::vector<std::string>, bool,
+                            bool, std::string, std::vector<std::string>>>
+  ListVips() override;
+  std::tuple<bool, bool, std::string, std::vector<std::string>, std::uint32_t, std::uint32_t,
+             std::vector<sdbus::Struct<std::string, std::string, std::uint64_t, std::uint64_t,
+                                       std::uint64_t, std::uint64_t, std::uint64_t,
+                                       std::uint64_t, std::string>>>
+  GetLayer2() override;
+  void emitVipOwnerChanged_(const std::string& vip, const std::string& previous_holder,
+                            const std::string& holder) {
+    io::lbd1::Manager_adaptor::emitVipOwnerChanged(vip, previous_holder, holder);
+  }
   std::string AllocatorState() override { return properties_.allocator_state; }
   std::string AllocatorHolder() override { return properties_.allocator_holder; }
   void Reload() override;

@@ -41,6 +41,16 @@ void LeaseClient::write(const std::string& lease_namespace, const std::string& n
   read(std::move(attempt));
 }
 
+void LeaseClient::writeFrom(const std::string& lease_namespace, const std::string& name,
+                            std::optional<Lease> known, Decide decide, Done done) {
+  auto attempt = std::make_shared<Attempt>();
+  attempt->lease_namespace = lease_namespace;
+  attempt->name = name;
+  attempt->decide = std::move(decide);
+  attempt->done = std::move(done);
+  decideAndWrite(std::move(attempt), std::move(known));
+}
+
 void LeaseClient::read(std::shared_ptr<Attempt> attempt) {
   api_.call("GET", attempt->objectPath(), "", "", [this, attempt](ApiResponse response) {
     if (response.status == 404) {
@@ -77,7 +87,9 @@ void LeaseClient::decideAndWrite(std::shared_ptr<Attempt> attempt, std::optional
   api_.call(create ? "POST" : "PUT", create ? attempt->collectionPath() : attempt->objectPath(),
             leaseObject(*wanted).dump(), "application/json",
             [this, attempt, create](ApiResponse response) {
-              if (response.status == 409) {
+              // 409: someone else wrote first. 404 on an update: it was deleted since the
+              // copy we decided on (writeFrom's may be old).
+              if (response.status == 409 || (!create && response.status == 404)) {
                 if (++attempt->result.conflicts > kMaxConflicts) {
                   attempt->fail("writing Lease " + attempt->name + ": still conflicting after " +
                                 std::to_string(kMaxConflicts) + " fresh reads");

@@ -41,6 +41,12 @@ class LeaseClient {
 
   void write(const std::string& lease_namespace, const std::string& name, Decide decide, Done done);
 
+  /// The same, starting from the Lease as the caller already knows it (its informer cache, or
+  /// what the server stored for its last write; nullopt: none exists) instead of reading it
+  /// first: one request per renewal instead of two. A stale copy costs a 409 and a fresh read.
+  void writeFrom(const std::string& lease_namespace, const std::string& name,
+                 std::optional<Lease> known, Decide decide, Done done);
+
  private:
   struct Attempt;
   void read(std::shared_ptr<Attempt> attempt);
