@@ -79,3 +79,24 @@ capture ndp-unsolicited-na "icmp6 and ip6[40] == 136 and ip6 dst ff02::1" 1 bash
 # IPv6 that is not NDP: echo request/reply, and MLD reports (after a Hop-by-Hop header).
 capture ipv6-echo "icmp6 and (ip6[40] == 128 or ip6[40] == 129)" 2 ip netns exec $A ping -6 -c 1 -W 1 2001:db8:1::2
 capture ipv6-mld-report 'ip6 and ip6[6] == 0' 1 bash -c "ip -n $A link set vA down && ip -n $A link set vA up && sleep 3"
+
+# Every frame, one per file, as the seed corpus of the l2_frame_fuzz target.
+corpus=$(realpath "$(dirname "$0")/../../fuzz/corpus/l2_frame_fuzz")
+mkdir -p "$corpus"
+/usr/bin/python3 - "$out" "$corpus" <<'PY'
+import os, struct, sys
+src, dst = sys.argv[1:3]
+for name in sorted(os.listdir(src)):
+    if not name.endswith(".pcap"):
+        continue
+    data = open(os.path.join(src, name), "rb").read()
+    at, n = 24, 0
+    while at + 16 <= len(data):
+        length = struct.unpack("<I", data[at + 8:at + 12])[0]
+        frame = data[at + 16:at + 16 + length]
+        at += 16 + length
+        with open(os.path.join(dst, f"{name[:-5]}-{n}.bin"), "wb") as f:
+            f.write(frame)
+        n += 1
+PY
+echo "fuzz seeds: $(ls "$corpus" | wc -l) frames in $corpus"
