@@ -68,7 +68,9 @@ class ByteWriter {
     u16(static_cast<std::uint16_t>(value >> 16));
     u16(static_cast<std::uint16_t>(value));
   }
-  void bytes(std::span<const std::uint8_t> data) { out_.insert(out_.end(), data.begin(), data.end()); }
+  void bytes(std::span<const std::uint8_t> data) {
+    out_.insert(out_.end(), data.begin(), data.end());
+  }
   void zeros(std::size_t count) { out_.insert(out_.end(), count, 0); }
   std::size_t size() const { return out_.size(); }
 

@@ -15,9 +15,9 @@ TEST(MacAddress, ParsesAndPrints) {
 }
 
 TEST(MacAddress, RejectsMalformedText) {
-  for (const char* text : {"", "02:00:00:00:0a", "02:00:00:00:0a:01:02", "02:00:00:00:0a:0g",
-                           "02:00-00:00:0a:01", "2:00:00:00:0a:01", "02:00:00:00:0a:1 ",
-                           "020000000a01"}) {
+  for (const char* text :
+       {"", "02:00:00:00:0a", "02:00:00:00:0a:01:02", "02:00:00:00:0a:0g", "02:00-00:00:0a:01",
+        "2:00:00:00:0a:01", "02:00:00:00:0a:1 ", "020000000a01"}) {
     auto mac = MacAddress::parse(text);
     ASSERT_FALSE(mac) << text;
     EXPECT_NE(mac.error().message.find("is not a MAC address"), std::string::npos);

@@ -80,8 +80,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     using lbd::l2::FrameVerdict;
     check(response.conflict.has_value() == (response.verdict == FrameVerdict::Conflict));
     if (response.conflict) check(owned().count(response.conflict->ip) != 0);
-    const bool may_reply =
-        response.verdict == FrameVerdict::RequestForOwned || response.verdict == FrameVerdict::Conflict;
+    const bool may_reply = response.verdict == FrameVerdict::RequestForOwned ||
+                           response.verdict == FrameVerdict::Conflict;
     check(may_reply || response.reply.empty());
     check(response.verdict != FrameVerdict::RequestForOwned || !response.reply.empty());
     if (!response.reply.empty()) checkReply(response.reply, mac);

@@ -19,8 +19,8 @@ namespace lbd::l2 {
 
 inline constexpr std::uint16_t kEtherTypeIpv4 = 0x0800;
 inline constexpr std::uint16_t kEtherTypeArp = 0x0806;
-inline constexpr std::uint16_t kEtherTypeVlan = 0x8100;      // IEEE 802.1Q C-tag
-inline constexpr std::uint16_t kEtherTypeQinQ = 0x88a8;      // IEEE 802.1ad S-tag
+inline constexpr std::uint16_t kEtherTypeVlan = 0x8100;  // IEEE 802.1Q C-tag
+inline constexpr std::uint16_t kEtherTypeQinQ = 0x88a8;  // IEEE 802.1ad S-tag
 inline constexpr std::uint16_t kEtherTypeIpv6 = 0x86dd;
 inline constexpr std::size_t kEthernetHeaderSize = 14;
 

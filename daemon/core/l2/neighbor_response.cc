@@ -32,9 +32,8 @@ NeighborResponse respondToArp(const EthernetFrame& ethernet, const MacAddress& i
   const arp::ArpPacket& arp = decoded.value();
   // A group sender address cannot be a station, and a reply to it would reach a whole group.
   if (arp.sender_mac.isMulticast()) {
-    return verdict(FrameVerdict::Malformed,
-                   "ARP sender hardware address " + arp.sender_mac.toString() +
-                       " is a group address");
+    return verdict(FrameVerdict::Malformed, "ARP sender hardware address " +
+                                                arp.sender_mac.toString() + " is a group address");
   }
   // Our own hardware address relayed by someone else (a bridge hairpin, a proxy).
   if (arp.sender_mac == interface_mac) return verdict(FrameVerdict::OwnFrame);
@@ -69,9 +68,9 @@ NeighborResponse respondToSolicitation(const ndp::NeighborSolicitation& ns,
                    "Neighbor Solicitation from multicast source " + ns.source.toString());
   }
   if (ns.source_mac && ns.source_mac->isMulticast()) {
-    return verdict(FrameVerdict::Malformed, "Neighbor Solicitation with source link-layer "
-                                            "address " + ns.source_mac->toString() +
-                                                " (a group address)");
+    return verdict(
+        FrameVerdict::Malformed,
+        "Neighbor Solicitation with group source link-layer address " + ns.source_mac->toString());
   }
   if (ns.source_mac == interface_mac) return verdict(FrameVerdict::OwnFrame);
 
@@ -88,12 +87,11 @@ NeighborResponse respondToSolicitation(const ndp::NeighborSolicitation& ns,
     response.verdict = FrameVerdict::RequestForOwned;
     // The option is the solicitor's own statement; a unicast NS may omit it (RFC 4861
     // section 4.3), and then the frame's source is where it came from.
-    response.reply = ndp::neighborAdvertisementFrame(ns, ns.source_mac.value_or(ethernet.source),
-                                                     interface_mac);
+    response.reply =
+        ndp::neighborAdvertisementFrame(ns, ns.source_mac.value_or(ethernet.source), interface_mac);
   }
   if (!ns.isDad() && owned.count(ns.source) != 0) {
-    return withConflict(std::move(response), ns.source,
-                        ns.source_mac.value_or(ethernet.source));
+    return withConflict(std::move(response), ns.source, ns.source_mac.value_or(ethernet.source));
   }
   return response;
 }
@@ -144,16 +142,14 @@ std::string_view toString(FrameVerdict verdict) {
 }
 
 NeighborResponse respondToFrame(std::span<const std::uint8_t> frame,
-                                const MacAddress& interface_mac,
-                                const std::set<IpAddress>& owned) {
+                                const MacAddress& interface_mac, const std::set<IpAddress>& owned) {
   auto decoded = decodeEthernetFrame(frame);
   if (!decoded) return verdict(FrameVerdict::Malformed, decoded.error().message);
   const EthernetFrame& ethernet = decoded.value();
   if (ethernet.source == interface_mac) return verdict(FrameVerdict::OwnFrame);
   if (ethernet.vlan_id.value_or(0) != 0) {
-    return verdict(FrameVerdict::Ignored,
-                   "tagged for VLAN " + std::to_string(*ethernet.vlan_id) +
-                       " (answered on that VLAN's interface)");
+    return verdict(FrameVerdict::Ignored, "tagged for VLAN " + std::to_string(*ethernet.vlan_id) +
+                                              " (answered on that VLAN's interface)");
   }
   if (ethernet.destination != interface_mac && !ethernet.destination.isMulticast()) {
     return verdict(FrameVerdict::Ignored, "addressed to " + ethernet.destination.toString());

@@ -38,12 +38,15 @@ void putIpv6(ByteWriter& w, const IpAddress& address) {
   w.bytes(bytes);
 }
 
-bool isMulticast(const IpAddress& address) { return address.toInteger() >> 120 == 0xff; }
+bool isMulticast(const IpAddress& address) {
+  return address.toInteger() >> 120 == 0xff;
+}
 
 // RFC 1071 one's-complement sum of 16-bit words, carried in 32 bits and folded at the end.
 void addWords(std::uint32_t& sum, std::span<const std::uint8_t> data) {
   std::size_t i = 0;
-  for (; i + 1 < data.size(); i += 2) sum += static_cast<std::uint32_t>((data[i] << 8) | data[i + 1]);
+  for (; i + 1 < data.size(); i += 2)
+    sum += static_cast<std::uint32_t>((data[i] << 8) | data[i + 1]);
   if (i < data.size()) sum += static_cast<std::uint32_t>(data[i] << 8);
   // Fold now and then so a long message cannot overflow the accumulator.
   sum = (sum & 0xffff) + (sum >> 16);
@@ -93,7 +96,9 @@ void putLinkLayerOption(ByteWriter& w, std::uint8_t type, const MacAddress& mac)
 
 }  // namespace
 
-bool NeighborSolicitation::isDad() const { return source == IpAddress::v6({}); }
+bool NeighborSolicitation::isDad() const {
+  return source == IpAddress::v6({});
+}
 
 IpAddress allNodesAddress() {
   return IpAddress::v6({0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01});
@@ -101,13 +106,14 @@ IpAddress allNodesAddress() {
 
 IpAddress solicitedNodeAddress(const IpAddress& address) {
   assert(address.isV6());
-  const uint128 prefix = IpAddress::v6({0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xff}).toInteger();
+  const uint128 prefix =
+      IpAddress::v6({0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xff}).toInteger();
   return IpAddress::fromInteger(IpFamily::V6, prefix | (address.toInteger() & 0xffffff));
 }
 
 bool isSolicitedNodeAddress(const IpAddress& address) {
-  return address.isV6() && (address.toInteger() >> 24) ==
-                               (solicitedNodeAddress(IpAddress::v6({})).toInteger() >> 24);
+  return address.isV6() &&
+         (address.toInteger() >> 24) == (solicitedNodeAddress(IpAddress::v6({})).toInteger() >> 24);
 }
 
 MacAddress multicastMac(const IpAddress& group) {
@@ -197,8 +203,8 @@ Result<std::optional<NdpMessage>> decodeNdpPacket(std::span<const std::uint8_t> 
   if (type != kIcmpv6NeighborSolicitation && type != kIcmpv6NeighborAdvertisement) {
     return std::optional<NdpMessage>{};
   }
-  const char* name = type == kIcmpv6NeighborSolicitation ? "Neighbor Solicitation"
-                                                         : "Neighbor Advertisement";
+  const char* name =
+      type == kIcmpv6NeighborSolicitation ? "Neighbor Solicitation" : "Neighbor Advertisement";
   // RFC 4861 section 7.1.1 (NS) and 7.1.2 (NA): the validity checks, in the RFC's order.
   if (hop_limit != kNdpHopLimit) {
     return fail(std::string(name) + " with hop limit " + std::to_string(hop_limit) +

@@ -14,7 +14,9 @@ constexpr std::uint32_t kEtherTypeOffset = 12;
 constexpr std::uint32_t kIpv6NextHeaderOffset = 14 + 6;
 constexpr std::uint32_t kIcmpv6TypeOffset = 14 + 40;
 
-sock_filter statement(std::uint16_t code, std::uint32_t k) { return BPF_STMT(code, k); }
+sock_filter statement(std::uint16_t code, std::uint32_t k) {
+  return BPF_STMT(code, k);
+}
 sock_filter jump(std::uint16_t code, std::uint32_t k, std::uint8_t if_true, std::uint8_t if_false) {
   return BPF_JUMP(code, k, if_true, if_false);
 }
@@ -29,8 +31,8 @@ std::vector<sock_filter> neighborDiscoveryFilter() {
                          static_cast<std::uint32_t>(SKF_AD_OFF + SKF_AD_PKTTYPE)),
       /*  1 */ jump(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OUTGOING, 12, 0),
       /*  2 */ jump(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OTHERHOST, 11, 0),
-      /*  3 */ statement(BPF_LD | BPF_W | BPF_ABS,
-                         static_cast<std::uint32_t>(SKF_AD_OFF + SKF_AD_VLAN_TAG)),
+      /*  3 */
+      statement(BPF_LD | BPF_W | BPF_ABS, static_cast<std::uint32_t>(SKF_AD_OFF + SKF_AD_VLAN_TAG)),
       /*  4 */ statement(BPF_ALU | BPF_AND | BPF_K, 0x0fff),
       /*  5 */ jump(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 8),
       /*  6 */ statement(BPF_LD | BPF_H | BPF_ABS, kEtherTypeOffset),

@@ -21,7 +21,9 @@ namespace {
 // descriptor stays readable and the loop comes back to it after the others had their turn.
 constexpr int kFramesPerWakeup = 64;
 
-std::string systemError(int error) { return std::strerror(error); }
+std::string systemError(int error) {
+  return std::strerror(error);
+}
 
 Unexpected<Error> failure(const std::string& interface, const std::string& what, int error) {
   return fail("Failed to " + what + " on " + interface + ": " + systemError(error));
@@ -76,8 +78,7 @@ Result<std::unique_ptr<PacketSocket>> PacketSocket::open(boost::asio::io_context
   if (::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
     return close_on_error(failure(interface, "bind the packet socket", errno));
   }
-  return std::unique_ptr<PacketSocket>(
-      new PacketSocket(io, fd, interface, index, MacAddress(mac)));
+  return std::unique_ptr<PacketSocket>(new PacketSocket(io, fd, interface, index, MacAddress(mac)));
 }
 
 PacketSocket::PacketSocket(boost::asio::io_context& io, int fd, std::string name, int index,
@@ -97,13 +98,13 @@ void PacketSocket::start(FrameHandler on_frame, ErrorHandler on_error) {
 }
 
 void PacketSocket::waitForFrames() {
-  descriptor_.async_wait(boost::asio::posix::descriptor_base::wait_read,
-                         [this, alive = std::weak_ptr<bool>(alive_)](
-                             const boost::system::error_code& error) {
-                           const auto live = alive.lock();
-                           if (!live || !*live || error) return;
-                           receiveFrames();
-                         });
+  descriptor_.async_wait(
+      boost::asio::posix::descriptor_base::wait_read,
+      [this, alive = std::weak_ptr<bool>(alive_)](const boost::system::error_code& error) {
+        const auto live = alive.lock();
+        if (!live || !*live || error) return;
+        receiveFrames();
+      });
 }
 
 void PacketSocket::receiveFrames() {
@@ -131,7 +132,8 @@ void PacketSocket::receiveFrames() {
 }
 
 Result<void> PacketSocket::send(std::span<const std::uint8_t> frame) {
-  if (frame.size() < 14) return fail("Failed to send on " + name_ + ": frame shorter than a header");
+  if (frame.size() < 14)
+    return fail("Failed to send on " + name_ + ": frame shorter than a header");
   sockaddr_ll to{};
   to.sll_family = AF_PACKET;
   to.sll_ifindex = index_;
@@ -141,8 +143,8 @@ Result<void> PacketSocket::send(std::span<const std::uint8_t> frame) {
                                 MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&to), sizeof to);
   if (sent < 0) return failure(name_, "send a frame", errno);
   if (static_cast<std::size_t>(sent) != frame.size()) {
-    return fail("Failed to send a frame on " + name_ + ": only " + std::to_string(sent) +
-                " of " + std::to_string(frame.size()) + " bytes went out");
+    return fail("Failed to send a frame on " + name_ + ": only " + std::to_string(sent) + " of " +
+                std::to_string(frame.size()) + " bytes went out");
   }
   return {};
 }
@@ -153,7 +155,8 @@ Result<void> PacketSocket::membership(int option, const MacAddress& group) {
   request.mr_type = PACKET_MR_MULTICAST;
   request.mr_alen = MacAddress::kSize;
   std::memcpy(request.mr_address, group.bytes().data(), MacAddress::kSize);
-  if (::setsockopt(descriptor_.native_handle(), SOL_PACKET, option, &request, sizeof request) != 0) {
+  if (::setsockopt(descriptor_.native_handle(), SOL_PACKET, option, &request, sizeof request) !=
+      0) {
     return failure(name_,
                    std::string(option == PACKET_ADD_MEMBERSHIP ? "join" : "leave") +
                        " multicast group " + group.toString(),

@@ -92,7 +92,8 @@ TEST(ArpPacket, OnlyEthernetIpv4RequestAndReply) {
   };
   for (const auto& c : cases) {
     auto bytes = hexBytes(kRequestHex);
-    std::copy(c.value.begin(), c.value.end(), bytes.begin() + static_cast<std::ptrdiff_t>(c.offset));
+    std::copy(c.value.begin(), c.value.end(),
+              bytes.begin() + static_cast<std::ptrdiff_t>(c.offset));
     auto decoded = decodeArpPacket(bytes);
     ASSERT_FALSE(decoded) << c.message;
     EXPECT_NE(decoded.error().message.find(c.message), std::string::npos)

@@ -11,7 +11,9 @@ namespace {
 using testing::hexBytes;
 
 // arping's broadcast request from tests/data/l2/arp-request-reply.pcap.
-std::vector<std::uint8_t> arpRequest() { return testing::l2Capture("arp-request-reply.pcap")[0]; }
+std::vector<std::uint8_t> arpRequest() {
+  return testing::l2Capture("arp-request-reply.pcap")[0];
+}
 
 TEST(EthernetFrame, DecodesCapturedArpRequest) {
   const auto frame = arpRequest();

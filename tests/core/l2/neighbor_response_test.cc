@@ -18,7 +18,9 @@ using Bytes = std::vector<std::uint8_t>;
 const MacAddress kMacA = MacAddress::parse("02:00:00:00:0a:01").value();
 const MacAddress kMacB = MacAddress::parse("02:00:00:00:0b:02").value();
 const MacAddress kMacC = MacAddress::parse("02:00:00:00:0c:03").value();
-IpAddress ip(const char* text) { return IpAddress::parse(text).value(); }
+IpAddress ip(const char* text) {
+  return IpAddress::parse(text).value();
+}
 const std::set<IpAddress> kOwnedByB{ip("192.0.2.2"), ip("2001:db8:1::2")};
 
 // The lab station a captured frame was meant for: its unicast destination, or for a multicast
@@ -72,7 +74,8 @@ TEST(NeighborResponse, AnswersUnicastSolicitation) {
   ASSERT_TRUE(ethernet);
   EXPECT_EQ(ethernet->destination, kMacA);
   EXPECT_EQ(ethernet->source, kMacB);
-  const auto na = std::get<ndp::NeighborAdvertisement>(*ndp::decodeNdpPacket(ethernet->payload).value());
+  const auto na =
+      std::get<ndp::NeighborAdvertisement>(*ndp::decodeNdpPacket(ethernet->payload).value());
   EXPECT_EQ(na.source, ip("2001:db8:1::2"));
   EXPECT_EQ(na.destination, ip("fe80::ff:fe00:a01"));
   EXPECT_TRUE(na.solicited);
@@ -116,7 +119,7 @@ TEST(NeighborResponse, ReportsAnotherStationAnnouncingOurAddress) {
       {"arp-gratuitous-request.pcap", 0, kMacC, ip("192.0.2.1"), kMacA},
       {"arp-gratuitous-reply.pcap", 0, kMacC, ip("192.0.2.1"), kMacA},
       {"arp-request-reply.pcap", 0, kMacC, ip("192.0.2.1"), kMacA},  // a request from "our" IP
-      {"ndp-ns-na.pcap", 1, kMacA, ip("2001:db8:1::2"), kMacB},  // B's kernel answers for it
+      {"ndp-ns-na.pcap", 1, kMacA, ip("2001:db8:1::2"), kMacB},      // B's kernel answers for it
       {"ndp-unsolicited-na.pcap", 0, kMacC, ip("2001:db8:1::11"), kMacA},
   };
   for (const auto& c : cases) {
@@ -126,8 +129,8 @@ TEST(NeighborResponse, ReportsAnotherStationAnnouncingOurAddress) {
     EXPECT_TRUE(response.reply.empty()) << c.file;  // an announcement is not answered
   }
   // An ARP reply for our address.
-  const auto response = respondToFrame(capture("arp-request-reply.pcap", 1), kMacA,
-                                       {ip("192.0.2.2")});
+  const auto response =
+      respondToFrame(capture("arp-request-reply.pcap", 1), kMacA, {ip("192.0.2.2")});
   EXPECT_EQ(response.verdict, FrameVerdict::Conflict);
   EXPECT_EQ(response.conflict, (AddressConflict{ip("192.0.2.2"), kMacB}));
 }
@@ -153,8 +156,8 @@ TEST(NeighborResponse, ConflictAndRequestInOneFrame) {
   ns.destination = ndp::solicitedNodeAddress(ip("2001:db8:1::9"));
   ns.target = ip("2001:db8:1::9");
   ns.source_mac = kMacC;
-  const auto ndp_response = respondToFrame(ndp::ndpFrame(ns, ndp::multicastMac(ns.destination), kMacC),
-                                           kMacB, {ip("2001:db8:1::7")});
+  const auto ndp_response = respondToFrame(
+      ndp::ndpFrame(ns, ndp::multicastMac(ns.destination), kMacC), kMacB, {ip("2001:db8:1::7")});
   EXPECT_EQ(ndp_response.verdict, FrameVerdict::Conflict);
   EXPECT_EQ(ndp_response.conflict, (AddressConflict{ip("2001:db8:1::7"), kMacC}));
   EXPECT_TRUE(ndp_response.reply.empty());
@@ -246,8 +249,8 @@ TEST(NeighborResponse, IgnoresWhatIsNotForUs) {
   ns.destination = ip("ff02::1");
   ns.target = ip("2001:db8:1::2");
   ns.source_mac = kMacA;
-  response = respondToFrame(ndp::ndpFrame(ns, ndp::multicastMac(ns.destination), kMacA), kMacB,
-                            kOwnedByB);
+  response =
+      respondToFrame(ndp::ndpFrame(ns, ndp::multicastMac(ns.destination), kMacA), kMacB, kOwnedByB);
   EXPECT_EQ(response.verdict, FrameVerdict::Ignored);
   EXPECT_TRUE(response.reply.empty());
 }

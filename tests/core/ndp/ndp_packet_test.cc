@@ -19,7 +19,9 @@ const IpAddress kLinkLocalA = IpAddress::parse("fe80::ff:fe00:a01").value();
 const IpAddress kIpA = IpAddress::parse("2001:db8:1::1").value();
 const IpAddress kIpB = IpAddress::parse("2001:db8:1::2").value();
 
-Bytes ipv6Of(const Bytes& frame) { return Bytes(frame.begin() + 14, frame.end()); }
+Bytes ipv6Of(const Bytes& frame) {
+  return Bytes(frame.begin() + 14, frame.end());
+}
 
 // Recomputes the ICMPv6 checksum of a packet without extension headers after a test edits it,
 // so the edit, not the checksum, is what the decoder sees.
@@ -50,7 +52,9 @@ std::string decodeError(const Bytes& packet) {
 }
 
 // The multicast NS ndisc6 sent from A for B's address (tests/data/l2/ndp-ns-na.pcap).
-Bytes capturedNs() { return ipv6Of(l2Capture("ndp-ns-na.pcap")[0]); }
+Bytes capturedNs() {
+  return ipv6Of(l2Capture("ndp-ns-na.pcap")[0]);
+}
 
 TEST(NdpPacket, DecodesCapturedSolicitationAndKernelAdvertisement) {
   const auto frames = l2Capture("ndp-ns-na.pcap");
@@ -185,7 +189,7 @@ TEST(NdpPacket, DadProbeRules) {
 
 TEST(NdpPacket, SolicitedAdvertisementToMulticastIsAnError) {
   Bytes packet = ipv6Of(l2Capture("ndp-unsolicited-na.pcap")[0]);  // to ff02::1
-  packet[44] |= 0x40;                                               // S
+  packet[44] |= 0x40;                                              // S
   fixChecksum(packet);
   EXPECT_NE(decodeError(packet).find("solicited Neighbor Advertisement sent to multicast"),
             std::string::npos);
@@ -261,7 +265,8 @@ TEST(NdpPacket, RoundTrips) {
     for (const auto& frame : l2Capture(file)) {
       const Bytes packet = ipv6Of(frame);
       const NdpMessage message = decodeOk(packet);
-      if (file == std::string("ndp-dad.pcap") && std::holds_alternative<NeighborSolicitation>(message))
+      if (file == std::string("ndp-dad.pcap") &&
+          std::holds_alternative<NeighborSolicitation>(message))
         continue;  // the nonce option is not kept
       EXPECT_EQ(encodeNdpPacket(message), packet) << file;
     }
@@ -319,7 +324,8 @@ TEST(NdpPacket, AnswerToUnicastSolicitationCarriesOverrideAndOurMac) {
   theirs_as_ours.override_flag = true;
   theirs_as_ours.target_mac = kMacB;
   EXPECT_EQ(decodeOk(std::span(ours).subspan(14)), NdpMessage{theirs_as_ours});
-  EXPECT_EQ(Bytes(ours.begin(), ours.begin() + 14), Bytes(frames[1].begin(), frames[1].begin() + 14));
+  EXPECT_EQ(Bytes(ours.begin(), ours.begin() + 14),
+            Bytes(frames[1].begin(), frames[1].begin() + 14));
 }
 
 }  // namespace

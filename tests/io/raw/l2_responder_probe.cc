@@ -29,7 +29,9 @@ namespace {
 
 using nlohmann::json;
 
-void emit(const json& line) { std::cout << line.dump() << std::endl; }
+void emit(const json& line) {
+  std::cout << line.dump() << std::endl;
+}
 
 json toJson(const Result<void>& result) {
   return result ? json{{"ok", true}} : json{{"ok", false}, {"error", result.error().message}};
@@ -82,9 +84,11 @@ class Probe {
     if (op == "counters") {
       const auto& c = responder_.counters();
       json groups = json::array();
-      for (const auto& group : responder_.joinedGroups()) groups.push_back(group.toString());
+      for (const auto& group : responder_.joinedGroups())
+        groups.push_back(group.toString());
       json owned = json::array();
-      for (const auto& address : responder_.owned()) owned.push_back(address.toString());
+      for (const auto& address : responder_.owned())
+        owned.push_back(address.toString());
       return emit({{"requests_seen", c.requests_seen},
                    {"requests_for_owned", c.requests_for_owned},
                    {"replies_sent", c.replies_sent},
@@ -119,7 +123,8 @@ int run(int argc, char** argv) {
   }
   NeighborResponder responder(std::move(socket).value());
   json initial = json::array();
-  for (int i = 2; i < argc; ++i) initial.push_back(argv[i]);
+  for (int i = 2; i < argc; ++i)
+    initial.push_back(argv[i]);
   auto owned = parseAddresses(initial);
   if (!owned) {
     std::cerr << owned.error().message << "\n";
@@ -138,7 +143,8 @@ int run(int argc, char** argv) {
   responder.start();
   Probe probe(io, responder);
   probe.readCommand();
-  emit({{"event", "ready"}, {"interface", responder.interfaceName()},
+  emit({{"event", "ready"},
+        {"interface", responder.interfaceName()},
         {"mac", responder.mac().toString()}});
   io.run();
   return 0;
@@ -147,4 +153,6 @@ int run(int argc, char** argv) {
 }  // namespace
 }  // namespace lbd::raw
 
-int main(int argc, char** argv) { return lbd::raw::run(argc, argv); }
+int main(int argc, char** argv) {
+  return lbd::raw::run(argc, argv);
+}

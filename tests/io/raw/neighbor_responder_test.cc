@@ -18,7 +18,9 @@ using testing::l2Capture;
 
 const MacAddress kMacA = MacAddress::parse("02:00:00:00:0a:01").value();
 const MacAddress kMacB = MacAddress::parse("02:00:00:00:0b:02").value();
-IpAddress ip(const char* text) { return IpAddress::parse(text).value(); }
+IpAddress ip(const char* text) {
+  return IpAddress::parse(text).value();
+}
 
 class FakeLink : public PacketLink {
  public:

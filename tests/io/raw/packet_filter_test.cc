@@ -49,9 +49,9 @@ class FilteredPair {
 
 TEST(PacketFilter, AcceptsArpAndNeighborDiscovery) {
   FilteredPair pair;
-  for (const char* file : {"arp-request-reply.pcap", "arp-probe.pcap", "arp-gratuitous-reply.pcap",
-                           "ndp-ns-na.pcap", "ndp-dad.pcap", "ndp-unicast-ns.pcap",
-                           "ndp-unsolicited-na.pcap"}) {
+  for (const char* file :
+       {"arp-request-reply.pcap", "arp-probe.pcap", "arp-gratuitous-reply.pcap", "ndp-ns-na.pcap",
+        "ndp-dad.pcap", "ndp-unicast-ns.pcap", "ndp-unsolicited-na.pcap"}) {
     for (const auto& frame : l2Capture(file)) {
       const auto passed = pair.pass(frame);
       ASSERT_TRUE(passed) << file;
@@ -63,7 +63,8 @@ TEST(PacketFilter, AcceptsArpAndNeighborDiscovery) {
 TEST(PacketFilter, DropsEverythingElse) {
   FilteredPair pair;
   for (const char* file : {"ipv6-echo.pcap", "ipv6-mld-report.pcap"}) {
-    for (const auto& frame : l2Capture(file)) EXPECT_FALSE(pair.pass(frame)) << file;
+    for (const auto& frame : l2Capture(file))
+      EXPECT_FALSE(pair.pass(frame)) << file;
   }
   const Bytes ns = l2Capture("ndp-ns-na.pcap")[0];
   // NS behind a Hop-by-Hop header: documented as dropped.
