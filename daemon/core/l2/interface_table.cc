@@ -5,13 +5,6 @@
 
 namespace lbd::l2 {
 
-std::string toString(const MacAddress& mac) {
-  char text[18];
-  std::snprintf(text, sizeof text, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
-                mac[4], mac[5]);
-  return text;
-}
-
 std::string_view toString(OperState state) {
   switch (state) {
     case OperState::Unknown:

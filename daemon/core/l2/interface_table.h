@@ -14,13 +14,14 @@
 #include <vector>
 
 #include "core/ip.h"
+#include "core/mac_address.h"
 
 namespace lbd::l2 {
 
-using MacAddress = std::array<std::uint8_t, 6>;
-
 /// "02:00:5e:00:53:01": lower-case, colon-separated (the spelling of `ip link`).
-std::string toString(const MacAddress& mac);
+inline std::string toString(const MacAddress& mac) {
+  return mac.toString();
+}
 
 /// RFC 2863 operational state with the kernel's IF_OPER_* values (IFLA_OPERSTATE).
 enum class OperState : std::uint8_t {

@@ -46,9 +46,9 @@ Result<RouteMessage> fromLink(rtnl_link* link, bool removed) {
   i.mtu = rtnl_link_get_mtu(link);
   nl_addr* hw = rtnl_link_get_addr(link);
   if (hw != nullptr && i.hardware_type == ARPHRD_ETHER && nl_addr_get_len(hw) == 6) {
-    l2::MacAddress mac;
-    std::memcpy(mac.data(), nl_addr_get_binary_addr(hw), mac.size());
-    i.mac = mac;
+    MacAddress::Bytes bytes;
+    std::memcpy(bytes.data(), nl_addr_get_binary_addr(hw), bytes.size());
+    i.mac = MacAddress(bytes);
   }
   return RouteMessage{std::move(m)};
 }

@@ -83,7 +83,7 @@ TEST(InterfaceEvents, CarrierChangeWhileAdminDownIsOnlyAnAttribute) {
 TEST(InterfaceEvents, MacChange) {
   auto before = ethernet(2, "eth0");
   auto after = before;
-  after.mac = MacAddress{0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee};
+  after.mac = MacAddress(MacAddress::Bytes{0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee});
   auto events = diffInterfaces(tableOf({before}), tableOf({after}));
   ASSERT_EQ(kinds(events), std::vector{InterfaceChange::MacChanged});
   EXPECT_EQ(events[0].name, "eth0");
@@ -125,7 +125,7 @@ TEST(InterfaceEvents, SeveralChangesOfOneInterfaceInEnumOrder) {
   auto after = ethernet(2, "eth9");
   after.admin_up = false;
   after.running = false;
-  after.mac = MacAddress{0x02, 1, 2, 3, 4, 5};
+  after.mac = MacAddress(MacAddress::Bytes{0x02, 1, 2, 3, 4, 5});
   after.mtu = 1400;
   EXPECT_EQ(
       kinds(diffInterfaces(tableOf({before}), tableOf({after}))),

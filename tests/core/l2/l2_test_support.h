@@ -27,7 +27,7 @@ inline Interface ethernet(std::int32_t ifindex, std::string name,
   Interface i;
   i.ifindex = ifindex;
   i.name = std::move(name);
-  i.mac = MacAddress{0x02, 0, 0, 0, 0, static_cast<std::uint8_t>(ifindex)};
+  i.mac = MacAddress(MacAddress::Bytes{0x02, 0, 0, 0, 0, static_cast<std::uint8_t>(ifindex)});
   i.hardware_type = kHardwareTypeEthernet;
   i.admin_up = true;
   i.running = true;
@@ -43,7 +43,7 @@ inline Interface loopback() {
   Interface i;
   i.ifindex = 1;
   i.name = "lo";
-  i.mac = MacAddress{};
+  i.mac = MacAddress();
   i.hardware_type = 772;  // ARPHRD_LOOPBACK
   i.admin_up = true;
   i.running = true;
