@@ -3,16 +3,11 @@
 #include "core/sha256.h"
 
 namespace lbd::election {
-namespace {
-
-// (weight, name) ordered so that "greater" ranks first.
 bool ranksBefore(std::uint64_t weight_a, std::string_view a, std::uint64_t weight_b,
                  std::string_view b) {
   if (weight_a != weight_b) return weight_a > weight_b;
   return a < b;
 }
-
-}  // namespace
 
 std::uint64_t rendezvousWeight(const IpAddress& vip, std::string_view node) {
   std::string input = vip.toString();

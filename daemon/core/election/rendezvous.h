@@ -18,8 +18,13 @@ namespace lbd::election {
 /// The weight of `node` for `vip` (higher ranks first).
 std::uint64_t rendezvousWeight(const IpAddress& vip, std::string_view node);
 
-/// How many of `candidates` rank before `node` for `vip`: 0 = first. Equal weights (a 64-bit
-/// collision) are ordered by name so that hosts still agree. `node` need not be in the list.
+/// Whether `a` with `weight_a` ranks before `b` with `weight_b`: the higher weight first, and on
+/// equal weights (a 64-bit collision) the smaller name, so that hosts still agree.
+bool ranksBefore(std::uint64_t weight_a, std::string_view a, std::uint64_t weight_b,
+                 std::string_view b);
+
+/// How many of `candidates` rank before `node` for `vip`: 0 = first. `node` need not be in the
+/// list.
 std::size_t rendezvousRank(const IpAddress& vip, std::string_view node,
                            const std::vector<std::string>& candidates);
 

@@ -57,8 +57,10 @@ void VipElection::setCluster(ClusterView view, MonotonicTime now) {
       continue;
     }
     record.in_table_since.reset();
+    record.had_no_candidates = false;
     record.candidates_since.reset();
     record.holder_ineligible_since.reset();
+    record.weights.clear();
     // Nothing left to know about an address no Service uses and no Lease names.
     if (!record.lease_exists && record.write == Write::None) {
       it = records_.erase(it);
@@ -111,6 +113,8 @@ void VipElection::see(const IpAddress& vip, const k8s::Lease* lease, bool exists
   }
   const std::string holder = lease && exists ? lease->holder_identity : std::string();
   if (!record.lease_seen || holder != record.holder) {
+    // A holder cleared on purpose (not a deletion) names the host that let go.
+    record.released_by = holder.empty() && exists ? record.holder : std::string();
     record.holder_since = now;
     record.holder_ineligible_since.reset();
     record.releasing = false;
@@ -228,31 +232,55 @@ void VipElection::decideOwnerless(const Vip& vip, Record& record, MonotonicTime 
   if (record.in_table_since) since = std::max(since, *record.in_table_since);
   std::vector<std::string> candidates;
   for (const auto& peer : live_peers) {
-    if (view_.eligible(vip, peer)) candidates.push_back(peer);
+    if (peer != record.released_by && view_.eligible(vip, peer)) candidates.push_back(peer);
   }
   const bool self_candidate = record.eligible_here && heartbeatFresh(now);
   if (self_candidate) candidates.push_back(node_);
   if (candidates.empty()) {
+    record.had_no_candidates = true;
     record.candidates_since.reset();
     record.state = State::NoEligibleHost;
     return;
   }
-  if (!record.candidates_since) record.candidates_since = now;
-  since = std::max(since, *record.candidates_since);
+  // Hosts becoming eligible together (pods starting, a selector edited) rank from that moment,
+  // so the first-ranked still goes first even though the VIP was ownerless long before.
+  if (record.had_no_candidates) {
+    record.had_no_candidates = false;
+    record.candidates_since = now;
+  }
+  if (record.candidates_since) since = std::max(since, *record.candidates_since);
   // A candidate's heartbeat expiring changes the ranks: look again then.
   for (const auto& peer : candidates) {
     if (peer == node_) continue;
     if (auto until = heartbeats_.liveUntil(peer)) wakeups.push_back(*until);
   }
+  auto weight = [&](const std::string& node) {
+    auto it = record.weights.find(node);
+    if (it == record.weights.end()) {
+      it = record.weights.emplace(node, rendezvousWeight(vip.ip, node)).first;
+    }
+    return it->second;
+  };
+  std::string first;
+  std::size_t self_rank = 0;
+  for (const auto& candidate : candidates) {
+    if (first.empty() || ranksBefore(weight(candidate), candidate, weight(first), first)) {
+      first = candidate;
+    }
+    if (self_candidate && candidate != node_ &&
+        ranksBefore(weight(candidate), candidate, weight(node_), node_)) {
+      ++self_rank;
+    }
+  }
   if (!self_candidate) {
     record.state = State::WaitingFor;
-    record.waiting_for = rendezvousFirst(vip.ip, candidates);
+    record.waiting_for = first;
     return;
   }
-  const auto rank = static_cast<std::int64_t>(rendezvousRank(vip.ip, node_, candidates));
-  MonotonicTime claim_at = since + config_.claim_step * rank;
-  // Hosts starting together need a moment to see each other's heartbeats before ranking.
-  claim_at = std::max(claim_at, *first_heartbeat_ + leaseDuration());
+  // Hosts starting together need a moment to see each other's heartbeats before ranking; the
+  // ranks count from there, or all of them would claim at the end of it.
+  since = std::max(since, *first_heartbeat_ + leaseDuration());
+  MonotonicTime claim_at = since + config_.claim_step * static_cast<std::int64_t>(self_rank);
   if (record.retry_at) claim_at = std::max(claim_at, *record.retry_at);
   record.claim_at = claim_at;
   if (record.write != Write::None) {
@@ -298,6 +326,11 @@ Decisions VipElection::decide(MonotonicTime now) {
       decideOwnerless(*vip, record, *lost, now, live_peers, decisions, wakeups);
     } else {
       record.state = State::Standby;
+    }
+    if (record.holder == node_ || record.state == State::Standby) {
+      record.had_no_candidates = false;  // not ownerless: the next ownerless period starts anew
+      record.candidates_since.reset();
+      record.weights.clear();
     }
     if (record.announcing) decisions.announce.insert(ip);
     if (baseline_done_ && record.holder != record.reported_holder) {

@@ -27,10 +27,12 @@
 //     and this host when also eligible locally (up interface: the daemon's predicate) and its
 //     heartbeat is fresh. Ranked by rendezvous hash (rendezvous.h), rank r claims at
 //       ownerless-since + r x claim-step
-//     where ownerless-since is the latest of: the owner lost (above), the VIP appearing, the
-//     candidate set becoming non-empty; and not before lease-duration after our first
-//     heartbeat (so that hosts starting together see each other before ranking). A better
-//     ranked host that does not claim only costs one step each.
+//     where ownerless-since is the latest of: the owner lost (above); the VIP appearing; the
+//     candidates appearing after a time without any; lease-duration after our first heartbeat
+//     (hosts starting together see each other's heartbeats before ranking). A better-ranked
+//     host that does not claim costs one step. The host that released the VIP is no
+//     candidate for the others: it let go because it is not eligible or stopping, and waiting
+//     a step for it (usually first-ranked: that is how it got the VIP) slows every handover.
 //   - No preemption: a live, eligible owner keeps the VIP, whoever ranks first.
 //   - Release: when this host holds a VIP and is no longer eligible (cluster state, local
 //     predicate, the VIP left the table, or stop()), it leaves the announce set in the same
@@ -215,10 +217,16 @@ class VipElection {
     std::string acquire_time;
     Labels annotations;
     MonotonicTime holder_since{};  // when we saw the holder become what it is
+    std::string released_by;       // who cleared the holder, while it is clear
 
     std::optional<MonotonicTime> in_table_since;
     std::optional<MonotonicTime> holder_ineligible_since;
+    // Within the current ownerless period: there were no candidates, then some from then on.
+    bool had_no_candidates = false;
     std::optional<MonotonicTime> candidates_since;
+    // Rendezvous weights of the candidates, while ownerless: a decide runs on every heartbeat
+    // seen, and hashing every candidate of every ownerless VIP each time adds up after a crash.
+    std::map<std::string, std::uint64_t, std::less<>> weights;
 
     Write write = Write::None;  // in flight
     std::optional<MonotonicTime> retry_at;  // after a failed write
