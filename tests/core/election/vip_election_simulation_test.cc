@@ -105,7 +105,8 @@ class Simulation {
     std::vector<Op> ops;
   };
 
-  Simulation(std::vector<HostSpec> hosts, std::vector<IpAddress> vips) : vips_(std::move(vips)) {
+  Simulation(std::vector<HostSpec> hosts, std::vector<IpAddress> vips, ElectionConfig config = {})
+      : config_(std::move(config)), vips_(std::move(vips)) {
     for (auto& spec : hosts) {
       nodes_.push_back(node(spec.name));
       Host host;
@@ -130,7 +131,7 @@ class Simulation {
   void start(std::size_t index) {
     Host& host = hosts_[index];
     host.phase = Phase::Running;
-    host.election = std::make_unique<VipElection>(host.spec.name, ElectionConfig{});
+    host.election = std::make_unique<VipElection>(host.spec.name, config_);
     host.inbox.clear();
     host.views.clear();
     host.ops.clear();
@@ -219,7 +220,7 @@ class Simulation {
   }
 
   HeartbeatIdentity identity(const Host& host) const {
-    return {host.spec.name, "lbd-system", ElectionConfig{}.lease_duration, "hash", "test"};
+    return {host.spec.name, "lbd-system", config_.lease_duration, "hash", "test"};
   }
 
   // Reads the Lease now and asks the host what to write; nullopt: nothing to write.
@@ -296,7 +297,7 @@ class Simulation {
     }
     if (host.phase == Phase::Running && now_ >= host.next_heartbeat) {
       send(host, {{}, {}, heartbeatLeaseName(host.spec.name), std::nullopt, {}, 0});
-      host.next_heartbeat = now_ + ElectionConfig{}.renew_interval;
+      host.next_heartbeat = now_ + config_.renew_interval;
     }
     if (host.dirty || (host.wakeup && now_ >= *host.wakeup)) {
       host.dirty = false;
@@ -331,6 +332,7 @@ class Simulation {
     }
   }
 
+  ElectionConfig config_;
   MonotonicTime now_ = kT0;
   LeaseStore store_;
   std::vector<Host> hosts_;
@@ -493,6 +495,52 @@ TEST_P(ElectionSimulation, ARestartedHostTakesNothingBack) {
             (std::vector<std::string>{"node-1", "node-2", "node-3"}));
   EXPECT_EQ(sim.doubleAnnouncements(), 0);
 }
+
+// Without rank delays every survivor claims the same VIPs at the same moment: only the
+// compare-and-swap decides, and a host answers only once its claim is stored.
+class RacingElectionSimulation : public ::testing::TestWithParam<WatchProfile> {
+ protected:
+  static ElectionConfig noClaimStep() {
+    ElectionConfig config;
+    config.claim_step = 0ms;
+    return config;
+  }
+  Simulation sim{{{"node-0", GetParam().delays[0], 0h},
+                  {"node-1", GetParam().delays[1], 1h},
+                  {"node-2", GetParam().delays[2], 2h},
+                  {"node-3", GetParam().delays[3], 3h}},
+                 someVips(),
+                 noClaimStep()};
+};
+
+TEST_P(RacingElectionSimulation, TheCompareAndSwapLeavesOneAnnouncerPerVip) {
+  for (std::size_t i = 0; i < 4; ++i)
+    sim.start(i);
+  sim.runUntil(kT0 + 5s);
+  const int conflicts_at_start = sim.store().conflicts;
+  // The winner of most races goes down.
+  std::size_t busiest = 0;
+  for (std::size_t i = 1; i < 4; ++i) {
+    if (sim.host(i).announce.size() > sim.host(busiest).announce.size()) busiest = i;
+  }
+  ASSERT_FALSE(sim.host(busiest).announce.empty());
+  sim.crash(busiest);
+  sim.runUntil(sim.now() + 5s);
+  EXPECT_EQ(sim.doubleAnnouncements(), 0);
+  EXPECT_TRUE(sim.unansweredSince().empty());
+  EXPECT_GT(conflicts_at_start, 0) << "the start-up was a race";
+  if (GetParam().delays == std::vector<Duration>(4, 0ms)) {
+    // With delayed watches the survivors see the expiry at different moments, and a later one
+    // reads the earlier one's claim before writing: no 409 needed.
+    EXPECT_GT(sim.store().conflicts, conflicts_at_start) << "so was the failover";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Watch, RacingElectionSimulation,
+    ::testing::Values(WatchProfile{"instant", {0ms, 0ms, 0ms, 0ms}},
+                      WatchProfile{"delayed", {0ms, 7ms, 30ms, 60ms}}),
+    [](const ::testing::TestParamInfo<WatchProfile>& param) { return param.param.name; });
 
 INSTANTIATE_TEST_SUITE_P(
     Watch, ElectionSimulation,

@@ -377,6 +377,20 @@ TEST_F(VipElectionTest, AReleaseIsClaimedAtOnceByRankZero) {
   EXPECT_EQ(claimed(tick()), std::vector<IpAddress>{vip});
 }
 
+TEST_F(VipElectionTest, TheHostThatReleasedIsNotWaitedFor) {
+  start();
+  // node-b ranks first and holds it; its interface went down (we cannot see that), so it
+  // released. It is still live and eligible by cluster state, but it will not claim again.
+  IpAddress vip = vipRanked("node-a", 1);
+  for (int skip = 1; rendezvousFirst(vip, kHosts) != "node-b"; ++skip)
+    vip = vipRanked("node-a", 1, kHosts, skip);
+  heldBy(vip, "node-b");
+  serve({vip});
+  tick();
+  heldBy(vip, "");
+  EXPECT_EQ(claimed(tick()), std::vector<IpAddress>{vip});
+}
+
 TEST_F(VipElectionTest, AHolderWhoseHeartbeatWeNeverSawIsLiveForLeaseDuration) {
   start();
   const IpAddress vip = vipRanked("node-a", 0, {"node-a", "node-b", "node-c"});
