@@ -26,8 +26,7 @@ bool familyMatches(const std::string& address_type, const IpAddress& ip) {
 ClusterView ClusterView::build(const std::map<std::string, k8s::Service>& services,
                                const std::map<std::string, k8s::EndpointSlice>& endpoint_slices,
                                const std::map<std::string, k8s::Node>& nodes,
-                               const std::vector<Pool>& pools,
-                               const KubernetesConfig& kubernetes) {
+                               const std::vector<Pool>& pools, const KubernetesConfig& kubernetes) {
   ClusterView view;
   for (const auto& pool : pools) {
     if (pool.mode != PoolMode::Layer2) continue;

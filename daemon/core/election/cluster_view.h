@@ -38,8 +38,8 @@ inline constexpr std::string_view kExcludeFromLoadBalancersLabel =
 struct Vip {
   IpAddress ip;
   std::string pool;
-  std::vector<std::string> services;  // "namespace/name", sorted
-  bool local_traffic = false;         // a Service has externalTrafficPolicy Local
+  std::vector<std::string> services;               // "namespace/name", sorted
+  bool local_traffic = false;                      // a Service has externalTrafficPolicy Local
   std::set<std::string, std::less<>> ready_nodes;  // with a ready local endpoint (Local only)
   bool operator==(const Vip&) const = default;
 };

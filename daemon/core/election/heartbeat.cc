@@ -52,11 +52,10 @@ void HeartbeatTracker::observe(const k8s::Lease& lease, MonotonicTime now) {
   const std::int32_t duration = lease.lease_duration_seconds.value_or(0);
   // Only a changed record restarts the clock: a host that stopped renewing looks the same on
   // every read and expires lease-duration after we first saw it so.
-  const bool changed = inserted || record.holder != lease.holder_identity ||
-                       record.renew_time != lease.renew_time ||
-                       record.acquire_time != lease.acquire_time ||
-                       record.transitions != lease.lease_transitions ||
-                       record.duration_seconds != duration;
+  const bool changed =
+      inserted || record.holder != lease.holder_identity || record.renew_time != lease.renew_time ||
+      record.acquire_time != lease.acquire_time || record.transitions != lease.lease_transitions ||
+      record.duration_seconds != duration;
   if (!changed) return;
   record.holder = lease.holder_identity;
   record.renew_time = lease.renew_time;

@@ -86,8 +86,8 @@ std::string vipLeaseName(const IpAddress& vip) {
 std::optional<IpAddress> parseVipLeaseName(std::string_view name) {
   if (name.substr(0, kVipLeasePrefix.size()) != kVipLeasePrefix) return std::nullopt;
   std::string text(name.substr(kVipLeasePrefix.size()));
-  const bool v4 = std::count(text.begin(), text.end(), '-') == 3 &&
-                  text.find("--") == std::string::npos;
+  const bool v4 =
+      std::count(text.begin(), text.end(), '-') == 3 && text.find("--") == std::string::npos;
   std::replace(text.begin(), text.end(), '-', v4 ? '.' : ':');
   auto address = IpAddress::parse(text);
   if (!address) return std::nullopt;

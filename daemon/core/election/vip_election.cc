@@ -446,24 +446,48 @@ std::vector<VipStatus> VipElection::status(MonotonicTime now) const {
       entry.ineligibility = "no usable interface on this host";
     }
     switch (record.state) {
-      case State::Idle: entry.state = "-"; break;
-      case State::Owned: entry.state = "owned"; break;
-      case State::OwnedBeforeHeartbeat: entry.state = "owned, heartbeat not written yet"; break;
-      case State::OwnedApiLost: entry.state = "owned, API unreachable"; break;
-      case State::OwnedConflict: entry.state = "owned, another MAC answers too"; break;
-      case State::WithdrawnApiLost: entry.state = "withdrawn, API unreachable"; break;
-      case State::Yielded: entry.state = "yielded to another announcer"; break;
-      case State::Releasing: entry.state = "releasing"; break;
-      case State::Standby: entry.state = "standby"; break;
-      case State::Claiming: entry.state = "claiming"; break;
+      case State::Idle:
+        entry.state = "-";
+        break;
+      case State::Owned:
+        entry.state = "owned";
+        break;
+      case State::OwnedBeforeHeartbeat:
+        entry.state = "owned, heartbeat not written yet";
+        break;
+      case State::OwnedApiLost:
+        entry.state = "owned, API unreachable";
+        break;
+      case State::OwnedConflict:
+        entry.state = "owned, another MAC answers too";
+        break;
+      case State::WithdrawnApiLost:
+        entry.state = "withdrawn, API unreachable";
+        break;
+      case State::Yielded:
+        entry.state = "yielded to another announcer";
+        break;
+      case State::Releasing:
+        entry.state = "releasing";
+        break;
+      case State::Standby:
+        entry.state = "standby";
+        break;
+      case State::Claiming:
+        entry.state = "claiming";
+        break;
       case State::ClaimingLater:
         entry.state = record.claim_at && *record.claim_at > now
-                          ? "claiming in " + formatRemaining(std::chrono::ceil<Duration>(
-                                                 *record.claim_at - now))
+                          ? "claiming in " +
+                                formatRemaining(std::chrono::ceil<Duration>(*record.claim_at - now))
                           : "claiming";
         break;
-      case State::WaitingFor: entry.state = "waiting for " + record.waiting_for; break;
-      case State::NoEligibleHost: entry.state = "no eligible host"; break;
+      case State::WaitingFor:
+        entry.state = "waiting for " + record.waiting_for;
+        break;
+      case State::NoEligibleHost:
+        entry.state = "no eligible host";
+        break;
     }
     out.push_back(std::move(entry));
   }

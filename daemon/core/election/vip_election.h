@@ -48,7 +48,8 @@
 //     while our heartbeat is fresh is not a takeover (the Lease is current and names us): it
 //     is shown in the state, for the operator (typically a kernel answering ARP too).
 // Safety rests on the compare-and-swap and on announcing only after our claim was stored; the
-// rank delays make the winner predictable (so VIPs spread evenly) and avoid a herd of writes.
+// rank delays make the winner predictable (VIPs spread as the hash spreads them) and avoid a
+// herd of writes.
 // Lease events older than one already seen (resourceVersions compared as KEP-5504 allows) are
 // ignored, so a late watch event cannot undo a newer write we already know of.
 //
@@ -63,12 +64,13 @@
 //      a Lease missing from a half-listed cache looks like a free VIP.
 //   2. After any of them (or when the timer fires): d = decide(now). Apply d.announce to the
 //      responders FIRST, then start every claim and release as
-//        LeaseClient::write(namespace, lease_name,
-//                           [&](current) { return leaseToWrite(vip, current, now, wall); }, done)
+//        LeaseClient::write(namespace, lease_name, decide = [](current) {
+//            return leaseToWrite(vip, current, steady_clock::now(), system_clock::now()); })
 //      and report the outcome: Written -> written(stored), anything else -> writeFailed(vip).
 //      Every claim and release must be answered, or that VIP waits for ever. Emit
-//      d.owner_changes (D-Bus signal; the Kubernetes Event only where the new holder is this
-//      host, so each change is reported once). Re-arm one timer at d.next_wakeup.
+//      d.owner_changes (D-Bus signal; a Kubernetes Event on the VIP's Services only where the
+//      new holder is this host, as MetalLB's nodeAssigned, so each change is reported once).
+//      Re-arm one timer at d.next_wakeup.
 //   3. On stop: d = stop(now); apply d.announce (empty), write d.releases (bounded time), then
 //      release the heartbeat (heartbeatRelease) so peers drop this host at once.
 // Pure: time comes in, decisions go out; no I/O.
@@ -116,8 +118,8 @@ struct OwnerChange {
 struct Decisions {
   std::vector<Claim> claims;
   std::vector<Release> releases;
-  std::set<IpAddress> announce;  // the whole set the responders should answer for
-  std::vector<OwnerChange> owner_changes;  // since the previous decide
+  std::set<IpAddress> announce;              // the whole set the responders should answer for
+  std::vector<OwnerChange> owner_changes;    // since the previous decide
   std::optional<MonotonicTime> next_wakeup;  // call decide again then (if nothing else came)
 };
 
@@ -228,7 +230,7 @@ class VipElection {
     // seen, and hashing every candidate of every ownerless VIP each time adds up after a crash.
     std::map<std::string, std::uint64_t, std::less<>> weights;
 
-    Write write = Write::None;  // in flight
+    Write write = Write::None;              // in flight
     std::optional<MonotonicTime> retry_at;  // after a failed write
     bool releasing = false;
     std::optional<MonotonicTime> yielded_at;
@@ -267,7 +269,7 @@ class VipElection {
 
   std::optional<MonotonicTime> first_heartbeat_;  // sent time of our first stored heartbeat
   std::optional<MonotonicTime> last_heartbeat_;   // sent time of the newest stored one
-  std::optional<MonotonicTime> fresh_since_;  // start of the current run of fresh heartbeats
+  std::optional<MonotonicTime> fresh_since_;      // start of the current run of fresh heartbeats
   bool baseline_done_ = false;  // the first decide records holders without reporting changes
   bool stopped_ = false;
 };

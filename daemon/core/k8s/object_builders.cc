@@ -48,8 +48,7 @@ Result<WallClock> parseMicroTime(std::string_view text) {
   const auto year = digits(0, 4), month = digits(5, 2), day = digits(8, 2);
   const auto hour = digits(11, 2), minute = digits(14, 2), second = digits(17, 2);
   if (!year || !month || !day || !hour || !minute || !second || text.size() < 20 ||
-      text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' ||
-      text[16] != ':') {
+      text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' || text[16] != ':') {
     return fail("\"" + std::string(text) + "\" is not a time like 2026-11-24T20:00:00.000000Z");
   }
   std::size_t at = 19;

@@ -57,9 +57,9 @@ TEST(VipTable, OnlyLbdServicesInLayer2PoolsMakeVips) {
 
   KubernetesConfig not_default;
   not_default.default_class = false;  // then a Service without a class is not ours
-  EXPECT_EQ(ips(view({service("demo/web", {"192.0.2.10"}), own_class}, {}, readyNodes(),
-                     not_default)),
-            (std::vector<IpAddress>{ip("192.0.2.21")}));
+  EXPECT_EQ(
+      ips(view({service("demo/web", {"192.0.2.10"}), own_class}, {}, readyNodes(), not_default)),
+      (std::vector<IpAddress>{ip("192.0.2.21")}));
 }
 
 TEST(VipTable, ADualStackServiceGivesTwoVips) {
@@ -79,7 +79,7 @@ TEST(VipTable, ServicesSharingAnAddressAreOneVip) {
 
 TEST(Eligibility, ReadyNodesMatchingThePoolAreEligible) {
   auto nodes = readyNodes();
-  nodes[1].ready = false;                                            // node-b
+  nodes[1].ready = false;                                                  // node-b
   nodes[2].meta.labels[std::string(kExcludeFromLoadBalancersLabel)] = "";  // node-c
   const auto table = view({service("demo/web", {"192.0.2.10"})}, {}, nodes);
   const Vip& vip = *table.find(ip("192.0.2.10"));

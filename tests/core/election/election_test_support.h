@@ -54,8 +54,8 @@ inline k8s::Lease lease(std::string name, std::string holder, std::string rv,
 /// Heartbeat of `node`, renewal number `n` (each n is a different renewTime).
 inline k8s::Lease heartbeat(const std::string& node, int n, std::int32_t duration = 2) {
   char renew[64];
-  std::snprintf(renew, sizeof renew, "2026-11-24T20:%02d:%02d.%06dZ", n / 60000 % 60,
-                n / 1000 % 60, n % 1000);
+  std::snprintf(renew, sizeof renew, "2026-11-24T20:%02d:%02d.%06dZ", n / 60000 % 60, n / 1000 % 60,
+                n % 1000);
   return lease(heartbeatLeaseName(node), node, std::to_string(1000 + n), renew, duration);
 }
 

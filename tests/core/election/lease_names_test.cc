@@ -67,11 +67,16 @@ TEST(VipLeaseName, TheLongestNameIsFortySevenCharacters) {
 
 TEST(VipLeaseName, RoundTripsAndIsInjectiveOverManyAddresses) {
   std::mt19937_64 random(42);
-  std::vector<IpAddress> addresses = {ip("0.0.0.0"),         ip("255.255.255.255"),
-                                      ip("::"),              ip("::1"),
-                                      ip("1::"),             ip("::ffff:0.0.0.0"),
-                                      ip("::ffff:1.2.3.4"),  ip("::1.2.3.4"),
-                                      ip("1:0:0:1:0:0:0:0"), ip("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")};
+  std::vector<IpAddress> addresses = {ip("0.0.0.0"),
+                                      ip("255.255.255.255"),
+                                      ip("::"),
+                                      ip("::1"),
+                                      ip("1::"),
+                                      ip("::ffff:0.0.0.0"),
+                                      ip("::ffff:1.2.3.4"),
+                                      ip("::1.2.3.4"),
+                                      ip("1:0:0:1:0:0:0:0"),
+                                      ip("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")};
   for (int i = 0; i < 2000; ++i) {
     addresses.push_back(IpAddress::v4(static_cast<std::uint32_t>(random())));
     // Sparse IPv6 addresses: zero groups in every position and run length.
@@ -94,11 +99,11 @@ TEST(VipLeaseName, RoundTripsAndIsInjectiveOverManyAddresses) {
 }
 
 TEST(VipLeaseName, OtherSpellingsAreNotVipLeases) {
-  for (const char* name : {"lbd-vip-", "lbd-vip-192-000-2-1", "lbd-vip-192-0-2", "lbd-vip-1-2-3-4-5",
-                           "lbd-vip-192.0.2.1", "lbd-vip-2001-0db8--1", "lbd-vip-2001-DB8--1",
-                           "lbd-vip-2001:db8::1", "lbd-vip-2001-db8-0-0-0-0-0-1",
-                           "lbd-vip-2001--db8--1", "lbd-vip--192-0-2-1", "lbd-node-192-0-2-1",
-                           "lbd-allocator", "LBD-VIP-192-0-2-1"}) {
+  for (const char* name :
+       {"lbd-vip-", "lbd-vip-192-000-2-1", "lbd-vip-192-0-2", "lbd-vip-1-2-3-4-5",
+        "lbd-vip-192.0.2.1", "lbd-vip-2001-0db8--1", "lbd-vip-2001-DB8--1", "lbd-vip-2001:db8::1",
+        "lbd-vip-2001-db8-0-0-0-0-0-1", "lbd-vip-2001--db8--1", "lbd-vip--192-0-2-1",
+        "lbd-node-192-0-2-1", "lbd-allocator", "LBD-VIP-192-0-2-1"}) {
     EXPECT_FALSE(parseVipLeaseName(name)) << name;
   }
 }

@@ -95,8 +95,7 @@ TEST(Rendezvous, SpreadsThirtyVipsOverThreeHostsLikeIndependentDraws) {
   EXPECT_EQ(counts, (std::map<std::string, int>{{"node-a", 5}, {"node-b", 17}, {"node-c", 8}}));
   const auto counts_v6 = firstCounts(v6, hosts);
   expectWithin(counts_v6, 10.0, 8.0);
-  EXPECT_EQ(counts_v6,
-            (std::map<std::string, int>{{"node-a", 8}, {"node-b", 11}, {"node-c", 11}}));
+  EXPECT_EQ(counts_v6, (std::map<std::string, int>{{"node-a", 8}, {"node-b", 11}, {"node-c", 11}}));
 }
 
 TEST(Rendezvous, SpreadsTenThousandVipsOverAHundredHosts) {

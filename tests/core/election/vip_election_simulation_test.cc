@@ -36,10 +36,9 @@ class LeaseStore {
   /// Stores `spec` when its resourceVersion matches (empty: create); nullopt = 409.
   std::optional<k8s::Lease> write(const k8s::LeaseSpec& spec) {
     auto it = leases_.find(spec.name);
-    if (spec.resource_version.empty() ? it != leases_.end()
-                                      : it == leases_.end() ||
-                                            it->second.meta.resource_version !=
-                                                spec.resource_version) {
+    if (spec.resource_version.empty()
+            ? it != leases_.end()
+            : it == leases_.end() || it->second.meta.resource_version != spec.resource_version) {
       ++conflicts;
       return std::nullopt;
     }
@@ -325,8 +324,8 @@ class Simulation {
       if (hosts.empty()) {
         unanswered_since_.try_emplace(vip, now_);
       } else if (auto it = unanswered_since_.find(vip); it != unanswered_since_.end()) {
-        longest_unanswered_ = std::max(longest_unanswered_,
-                                       std::chrono::duration_cast<Duration>(now_ - it->second));
+        longest_unanswered_ =
+            std::max(longest_unanswered_, std::chrono::duration_cast<Duration>(now_ - it->second));
         unanswered_since_.erase(it);
       }
     }
@@ -536,17 +535,19 @@ TEST_P(RacingElectionSimulation, TheCompareAndSwapLeavesOneAnnouncerPerVip) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Watch, RacingElectionSimulation,
-    ::testing::Values(WatchProfile{"instant", {0ms, 0ms, 0ms, 0ms}},
-                      WatchProfile{"delayed", {0ms, 7ms, 30ms, 60ms}}),
-    [](const ::testing::TestParamInfo<WatchProfile>& param) { return param.param.name; });
+INSTANTIATE_TEST_SUITE_P(Watch, RacingElectionSimulation,
+                         ::testing::Values(WatchProfile{"instant", {0ms, 0ms, 0ms, 0ms}},
+                                           WatchProfile{"delayed", {0ms, 7ms, 30ms, 60ms}}),
+                         [](const ::testing::TestParamInfo<WatchProfile>& param) {
+                           return param.param.name;
+                         });
 
-INSTANTIATE_TEST_SUITE_P(
-    Watch, ElectionSimulation,
-    ::testing::Values(WatchProfile{"instant", {0ms, 0ms, 0ms, 0ms}},
-                      WatchProfile{"delayed", {0ms, 7ms, 30ms, 60ms}}),
-    [](const ::testing::TestParamInfo<WatchProfile>& param) { return param.param.name; });
+INSTANTIATE_TEST_SUITE_P(Watch, ElectionSimulation,
+                         ::testing::Values(WatchProfile{"instant", {0ms, 0ms, 0ms, 0ms}},
+                                           WatchProfile{"delayed", {0ms, 7ms, 30ms, 60ms}}),
+                         [](const ::testing::TestParamInfo<WatchProfile>& param) {
+                           return param.param.name;
+                         });
 
 }  // namespace
 }  // namespace lbd::election

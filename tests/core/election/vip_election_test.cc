@@ -57,8 +57,7 @@ class VipElectionTest : public ::testing::Test {
   k8s::WallClock wall() const { return kWall0 + (now - kT0); }
 
   void cluster() {
-    a->setCluster(ClusterView::build(byKey(services), byKey(slices), byKey(nodes), pools, {}),
-                  now);
+    a->setCluster(ClusterView::build(byKey(services), byKey(slices), byKey(nodes), pools, {}), now);
   }
   void serve(std::vector<IpAddress> vips, std::string policy = "Cluster") {
     for (const auto& vip : vips)
