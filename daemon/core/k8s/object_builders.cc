@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <ctime>
+#include <optional>
 
 namespace lbd::k8s {
 namespace {
@@ -31,6 +32,51 @@ std::string formatMicroTime(WallClock time) {
   char fraction[16];
   std::snprintf(fraction, sizeof fraction, ".%06lldZ", static_cast<long long>(micros));
   return std::string(buffer) + fraction;
+}
+
+Result<WallClock> parseMicroTime(std::string_view text) {
+  // YYYY-MM-DDTHH:MM:SS[.fraction]Z; the server normalises to UTC, so no offsets.
+  auto digits = [&](std::size_t at, std::size_t count) -> std::optional<int> {
+    if (at + count > text.size()) return std::nullopt;
+    int value = 0;
+    for (std::size_t i = at; i < at + count; ++i) {
+      if (text[i] < '0' || text[i] > '9') return std::nullopt;
+      value = value * 10 + (text[i] - '0');
+    }
+    return value;
+  };
+  const auto year = digits(0, 4), month = digits(5, 2), day = digits(8, 2);
+  const auto hour = digits(11, 2), minute = digits(14, 2), second = digits(17, 2);
+  if (!year || !month || !day || !hour || !minute || !second || text.size() < 20 ||
+      text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' || text[16] != ':') {
+    return fail("\"" + std::string(text) + "\" is not a time like 2026-11-24T20:00:00.000000Z");
+  }
+  std::size_t at = 19;
+  std::chrono::nanoseconds fraction{0};
+  if (text[at] == '.') {
+    std::int64_t scale = 100'000'000;
+    ++at;
+    const std::size_t first = at;
+    for (; at < text.size() && text[at] >= '0' && text[at] <= '9'; ++at) {
+      if (at - first >= 9) break;
+      fraction += std::chrono::nanoseconds((text[at] - '0') * scale);
+      scale /= 10;
+    }
+    if (at == first) return fail("\"" + std::string(text) + "\" has an empty fraction");
+  }
+  if (at + 1 != text.size() || text[at] != 'Z') {
+    return fail("\"" + std::string(text) + "\" is not a UTC time ending in Z");
+  }
+  const std::chrono::year_month_day date{std::chrono::year(*year),
+                                         std::chrono::month(static_cast<unsigned>(*month)),
+                                         std::chrono::day(static_cast<unsigned>(*day))};
+  if (!date.ok() || *hour > 23 || *minute > 59 || *second > 60) {
+    return fail("\"" + std::string(text) + "\" is not a valid date and time");
+  }
+  const auto since_epoch = std::chrono::sys_days(date).time_since_epoch() +
+                           std::chrono::hours(*hour) + std::chrono::minutes(*minute) +
+                           std::chrono::seconds(*second) + fraction;
+  return WallClock(std::chrono::duration_cast<WallClock::duration>(since_epoch));
 }
 
 Json serviceIngressPatch(const std::vector<std::string>& ips, const std::string& ip_mode) {

@@ -7,9 +7,11 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/k8s/object_codec.h"
+#include "core/result.h"
 
 namespace lbd::k8s {
 
@@ -17,6 +19,9 @@ using WallClock = std::chrono::system_clock::time_point;
 
 std::string formatTime(WallClock time);       // metav1.Time
 std::string formatMicroTime(WallClock time);  // metav1.MicroTime
+/// Reads a Time or MicroTime as the server writes them (UTC, "Z", 0 to 9 fractional digits), so
+/// a rewrite of an object can carry a time over unchanged.
+Result<WallClock> parseMicroTime(std::string_view text);
 
 /// Merge patch for a Service's /status: replaces the whole ingress list (merge patch replaces
 /// lists), so IPs that are no longer assigned disappear. `ip_mode` empty = field omitted (for

@@ -17,6 +17,21 @@ TEST(ObjectBuilders, TimeFormatsMatchTheApi) {
             "2026-11-24T20:00:00.000000Z");
 }
 
+TEST(ObjectBuilders, MicroTimeReadsBackWhatWasWritten) {
+  const WallClock micros = WallClock(std::chrono::seconds(1795550400)) + 123456us;
+  EXPECT_EQ(parseMicroTime(formatMicroTime(kNow)).value(), micros);
+  EXPECT_EQ(parseMicroTime("2026-11-24T20:00:00Z").value(),
+            WallClock(std::chrono::seconds(1795550400)));
+  EXPECT_EQ(parseMicroTime("1970-01-01T00:00:01.5Z").value(), WallClock(1500ms));
+  EXPECT_EQ(parseMicroTime("2024-02-29T00:00:00.000000Z").value(),
+            WallClock(std::chrono::seconds(1709164800)));
+  for (const char* bad : {"", "2026-11-24", "2026-11-24T20:00:00", "2026-11-24T20:00:00+01:00",
+                          "2026-11-24T20:00:00.Z", "2026-02-30T00:00:00Z", "2026-11-24T24:00:00Z",
+                          "2026-11-24 20:00:00Z", "2026-11-24T20:00:00.1234567890Z"}) {
+    EXPECT_FALSE(parseMicroTime(bad)) << bad;
+  }
+}
+
 TEST(ObjectBuilders, ServiceIngressPatchReplacesTheList) {
   EXPECT_EQ(
       serviceIngressPatch({"192.0.2.10", "2001:db8::10"}, "VIP").dump(),

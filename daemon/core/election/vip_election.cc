@@ -1,0 +1,511 @@
+#include "core/election/vip_election.h"
+
+#include <algorithm>
+
+#include "core/election/lease_names.h"
+#include "core/election/rendezvous.h"
+
+namespace lbd::election {
+namespace {
+
+// How long after the last report "another MAC answers too" stays in the state: responders
+// report every conflicting packet, so a conflict that stopped fades from lbctl by itself.
+constexpr Duration kConflictShownFor = std::chrono::seconds(60);
+
+// KEP-5504 (Kubernetes 1.35, client-go CompareResourceVersion): resourceVersions of one resource
+// are positive decimal integers without leading zeros and may be compared as numbers. -1, 0, +1;
+// nullopt when either is not of that form (an older or unusual server): then nothing is ignored.
+std::optional<int> compareResourceVersions(const std::string& a, const std::string& b) {
+  auto valid = [](const std::string& rv) {
+    return !rv.empty() && rv[0] != '0' &&
+           std::all_of(rv.begin(), rv.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if (!valid(a) || !valid(b)) return std::nullopt;
+  if (a.size() != b.size()) return a.size() < b.size() ? -1 : 1;
+  const int order = a.compare(b);
+  return order < 0 ? -1 : (order > 0 ? 1 : 0);
+}
+
+std::string formatRemaining(Duration remaining) {
+  return formatDuration(std::max(remaining, Duration::zero()));
+}
+
+}  // namespace
+
+VipElection::VipElection(std::string node, ElectionConfig config)
+    : node_(std::move(node)), config_(std::move(config)), heartbeats_(config_.lease_duration) {}
+
+void VipElection::configure(ElectionConfig config) {
+  config_ = std::move(config);
+  heartbeats_.setDefaultDuration(config_.lease_duration);
+}
+
+Duration VipElection::leaseDuration() const {
+  // The duration our heartbeat carries (whole seconds), so we judge ourselves as peers do.
+  return std::chrono::seconds(leaseSeconds(config_.lease_duration));
+}
+
+void VipElection::setCluster(ClusterView view, MonotonicTime now) {
+  for (const auto& [ip, vip] : view.vips()) {
+    Record& record = records_[ip];
+    if (!record.in_table_since) record.in_table_since = now;
+  }
+  for (auto it = records_.begin(); it != records_.end();) {
+    Record& record = it->second;
+    if (view.find(it->first)) {
+      ++it;
+      continue;
+    }
+    record.in_table_since.reset();
+    record.had_no_candidates = false;
+    record.candidates_since.reset();
+    record.holder_ineligible_since.reset();
+    record.weights.clear();
+    // Nothing left to know about an address no Service uses and no Lease names.
+    if (!record.lease_exists && record.write == Write::None) {
+      it = records_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  view_ = std::move(view);
+}
+
+void VipElection::setLocalEligibility(LocalEligibility check) {
+  local_ = std::move(check);
+}
+
+void VipElection::observeLease(const k8s::Lease& lease, MonotonicTime now) {
+  if (lease.meta.namespace_ != config_.lease_namespace) return;
+  if (lease.meta.name.rfind(kHeartbeatLeasePrefix, 0) == 0) {
+    heartbeats_.observe(lease, now);
+  } else if (auto vip = parseVipLeaseName(lease.meta.name)) {
+    see(*vip, &lease, true, now);
+  }
+}
+
+void VipElection::leaseDeleted(const k8s::Lease& lease, MonotonicTime now) {
+  if (lease.meta.namespace_ != config_.lease_namespace) return;
+  if (lease.meta.name.rfind(kHeartbeatLeasePrefix, 0) == 0) {
+    heartbeats_.forget(lease.meta.name, now);
+  } else if (auto vip = parseVipLeaseName(lease.meta.name)) {
+    see(*vip, &lease, false, now);
+  }
+}
+
+void VipElection::heartbeatWritten(MonotonicTime sent_at) {
+  if (!heartbeatFresh(sent_at)) fresh_since_ = sent_at;
+  if (!first_heartbeat_) first_heartbeat_ = sent_at;
+  if (!last_heartbeat_ || sent_at > *last_heartbeat_) last_heartbeat_ = sent_at;
+}
+
+bool VipElection::heartbeatFresh(MonotonicTime now) const {
+  return last_heartbeat_ && now < *last_heartbeat_ + leaseDuration();
+}
+
+void VipElection::see(const IpAddress& vip, const k8s::Lease* lease, bool exists,
+                      MonotonicTime now) {
+  Record& record = records_[vip];
+  if (lease && record.lease_seen) {
+    // A watch event can arrive after the answer to our own later write: never go back.
+    auto order = compareResourceVersions(lease->meta.resource_version, record.resource_version);
+    if (order && *order < 0) return;
+  }
+  const std::string holder = lease && exists ? lease->holder_identity : std::string();
+  if (!record.lease_seen || holder != record.holder) {
+    // A holder cleared on purpose (not a deletion) names the host that let go.
+    record.released_by = holder.empty() && exists ? record.holder : std::string();
+    record.holder_since = now;
+    record.holder_ineligible_since.reset();
+    record.releasing = false;
+    record.retry_at.reset();
+    record.conflict_at.reset();
+  }
+  // Any news of this Lease from the API ends a yield: it says who holds the VIP now.
+  record.yielded_at.reset();
+  record.lease_seen = true;
+  record.lease_exists = exists;
+  record.holder = holder;
+  if (lease) {
+    if (!lease->meta.resource_version.empty()) {
+      record.resource_version = lease->meta.resource_version;
+    }
+    record.transitions = lease->lease_transitions;
+    record.duration_seconds = lease->lease_duration_seconds.value_or(0);
+    record.acquire_time = lease->acquire_time;
+    record.annotations = lease->meta.annotations;
+  }
+}
+
+bool VipElection::eligibleHere(const Vip& vip) const {
+  return !stopped_ && view_.eligible(vip, node_) && (!local_ || local_(vip));
+}
+
+MonotonicTime VipElection::holderLiveUntil(const Record& record) const {
+  const MonotonicTime grace = record.holder_since + leaseDuration();
+  auto heartbeat = heartbeats_.liveUntil(record.holder);
+  return heartbeat ? std::max(*heartbeat, grace) : grace;
+}
+
+std::optional<MonotonicTime> VipElection::ownerLostAt(const Vip& vip, Record& record,
+                                                      MonotonicTime now,
+                                                      std::vector<MonotonicTime>& wakeups) const {
+  if (record.holder.empty()) {
+    return record.lease_seen ? record.holder_since : record.in_table_since.value_or(now);
+  }
+  std::optional<MonotonicTime> lost;
+  const MonotonicTime live_until = holderLiveUntil(record);
+  if (now >= live_until) {
+    lost = live_until;
+  } else {
+    wakeups.push_back(live_until);
+  }
+  if (view_.eligible(vip, record.holder)) {
+    record.holder_ineligible_since.reset();
+    return lost;
+  }
+  if (!record.holder_ineligible_since) record.holder_ineligible_since = now;
+  const MonotonicTime deadline = *record.holder_ineligible_since + leaseDuration();
+  if (now >= deadline) {
+    lost = lost ? std::min(*lost, deadline) : deadline;
+  } else {
+    wakeups.push_back(deadline);
+  }
+  return lost;
+}
+
+void VipElection::requestRelease(const IpAddress& ip, Record& record, bool vip_removed,
+                                 MonotonicTime now, Decisions& decisions,
+                                 std::vector<MonotonicTime>& wakeups) {
+  record.releasing = true;
+  record.state = State::Releasing;
+  if (record.write != Write::None) return;  // ours in flight; its answer brings a new decide
+  if (record.retry_at && now < *record.retry_at) {
+    wakeups.push_back(*record.retry_at);
+    return;
+  }
+  record.write = Write::Release;
+  record.retry_at.reset();
+  decisions.releases.push_back({ip, vipLeaseName(ip), vip_removed});
+}
+
+void VipElection::decideHeld(const IpAddress& ip, Record& record, MonotonicTime now,
+                             Decisions& decisions, std::vector<MonotonicTime>& wakeups) {
+  if (!record.eligible_here) {
+    record.releasing = true;
+  } else if (record.releasing && record.write == Write::None) {
+    record.releasing = false;  // eligible again before the release went out: keep it
+  }
+  if (record.releasing) {
+    requestRelease(ip, record, false, now, decisions, wakeups);
+    return;
+  }
+  const bool fresh = heartbeatFresh(now);
+  if (record.yielded_at && fresh && fresh_since_ && *fresh_since_ >= *record.yielded_at) {
+    const MonotonicTime caught_up = *fresh_since_ + leaseDuration();
+    if (now >= caught_up) {
+      record.yielded_at.reset();
+    } else {
+      wakeups.push_back(caught_up);
+    }
+  }
+  if (record.yielded_at) {
+    record.state = State::Yielded;
+  } else if (!last_heartbeat_) {
+    // Adopted after a restart: answer once peers can see this host is alive.
+    record.state = State::OwnedBeforeHeartbeat;
+  } else if (fresh) {
+    const bool conflicting = record.conflict_at && now < *record.conflict_at + kConflictShownFor;
+    record.state = conflicting ? State::OwnedConflict : State::Owned;
+    record.announcing = true;
+  } else if (config_.on_api_loss == OnApiLoss::Keep) {
+    record.state = State::OwnedApiLost;
+    record.announcing = true;
+  } else {
+    record.state = State::WithdrawnApiLost;
+  }
+}
+
+void VipElection::decideOwnerless(const Vip& vip, Record& record, MonotonicTime since,
+                                  MonotonicTime now, const std::vector<std::string>& live_peers,
+                                  Decisions& decisions, std::vector<MonotonicTime>& wakeups) {
+  if (record.in_table_since) since = std::max(since, *record.in_table_since);
+  std::vector<std::string> candidates;
+  for (const auto& peer : live_peers) {
+    if (peer != record.released_by && view_.eligible(vip, peer)) candidates.push_back(peer);
+  }
+  const bool self_candidate = record.eligible_here && heartbeatFresh(now);
+  if (self_candidate) candidates.push_back(node_);
+  if (candidates.empty()) {
+    record.had_no_candidates = true;
+    record.candidates_since.reset();
+    record.state = State::NoEligibleHost;
+    return;
+  }
+  // Hosts becoming eligible together (pods starting, a selector edited) rank from that moment,
+  // so the first-ranked still goes first even though the VIP was ownerless long before.
+  if (record.had_no_candidates) {
+    record.had_no_candidates = false;
+    record.candidates_since = now;
+  }
+  if (record.candidates_since) since = std::max(since, *record.candidates_since);
+  // A candidate's heartbeat expiring changes the ranks: look again then.
+  for (const auto& peer : candidates) {
+    if (peer == node_) continue;
+    if (auto until = heartbeats_.liveUntil(peer)) wakeups.push_back(*until);
+  }
+  auto weight = [&](const std::string& node) {
+    auto it = record.weights.find(node);
+    if (it == record.weights.end()) {
+      it = record.weights.emplace(node, rendezvousWeight(vip.ip, node)).first;
+    }
+    return it->second;
+  };
+  std::string first;
+  std::size_t self_rank = 0;
+  for (const auto& candidate : candidates) {
+    if (first.empty() || ranksBefore(weight(candidate), candidate, weight(first), first)) {
+      first = candidate;
+    }
+    if (self_candidate && candidate != node_ &&
+        ranksBefore(weight(candidate), candidate, weight(node_), node_)) {
+      ++self_rank;
+    }
+  }
+  if (!self_candidate) {
+    record.state = State::WaitingFor;
+    record.waiting_for = first;
+    return;
+  }
+  // Hosts starting together need a moment to see each other's heartbeats before ranking; the
+  // ranks count from there, or all of them would claim at the end of it.
+  since = std::max(since, *first_heartbeat_ + leaseDuration());
+  MonotonicTime claim_at = since + config_.claim_step * static_cast<std::int64_t>(self_rank);
+  if (record.retry_at) claim_at = std::max(claim_at, *record.retry_at);
+  record.claim_at = claim_at;
+  if (record.write != Write::None) {
+    record.state = State::Claiming;
+    return;
+  }
+  if (now < claim_at) {
+    record.state = State::ClaimingLater;
+    wakeups.push_back(claim_at);
+    return;
+  }
+  record.state = State::Claiming;
+  record.write = Write::Claim;
+  record.retry_at.reset();
+  decisions.claims.push_back({vip.ip, vipLeaseName(vip.ip)});
+}
+
+Decisions VipElection::decide(MonotonicTime now) {
+  Decisions decisions;
+  std::vector<MonotonicTime> wakeups;
+  const std::vector<std::string> live_peers = livePeers(now);
+  if (heartbeatFresh(now)) wakeups.push_back(*last_heartbeat_ + leaseDuration());
+
+  for (auto& [ip, record] : records_) {
+    record.state = State::Idle;
+    record.claim_at.reset();
+    record.waiting_for.clear();
+    record.announcing = false;
+    record.eligible_here = false;
+    const Vip* vip = view_.find(ip);
+    if (!vip) {
+      // No Service uses the address any more: give the Lease back if it is ours.
+      if (record.holder == node_ && record.lease_exists) {
+        requestRelease(ip, record, true, now, decisions, wakeups);
+      }
+      record.reported_holder = record.holder;
+      continue;
+    }
+    record.eligible_here = eligibleHere(*vip);
+    if (record.holder == node_) {
+      decideHeld(ip, record, now, decisions, wakeups);
+    } else if (auto lost = ownerLostAt(*vip, record, now, wakeups)) {
+      decideOwnerless(*vip, record, *lost, now, live_peers, decisions, wakeups);
+    } else {
+      record.state = State::Standby;
+    }
+    if (record.holder == node_ || record.state == State::Standby) {
+      record.had_no_candidates = false;  // not ownerless: the next ownerless period starts anew
+      record.candidates_since.reset();
+      record.weights.clear();
+    }
+    if (record.announcing) decisions.announce.insert(ip);
+    if (baseline_done_ && record.holder != record.reported_holder) {
+      decisions.owner_changes.push_back({ip, record.reported_holder, record.holder});
+    }
+    record.reported_holder = record.holder;
+  }
+  // The first decide sees the holders as they were when lbd started: not changes.
+  baseline_done_ = true;
+
+  for (MonotonicTime at : wakeups) {
+    if (at > now && (!decisions.next_wakeup || at < *decisions.next_wakeup)) {
+      decisions.next_wakeup = at;
+    }
+  }
+  return decisions;
+}
+
+Decisions VipElection::stop(MonotonicTime now) {
+  stopped_ = true;
+  return decide(now);
+}
+
+std::optional<k8s::LeaseSpec> VipElection::leaseToWrite(const IpAddress& vip,
+                                                        const std::optional<k8s::Lease>& current,
+                                                        MonotonicTime now,
+                                                        k8s::WallClock wall_now) {
+  see(vip, current ? &*current : nullptr, current.has_value(), now);
+  auto it = records_.find(vip);
+  if (it == records_.end()) return std::nullopt;
+  Record& record = it->second;
+
+  k8s::LeaseSpec spec;
+  spec.namespace_ = config_.lease_namespace;
+  spec.name = vipLeaseName(vip);
+  spec.renew_time = wall_now;
+  if (current) {
+    spec.resource_version = current->meta.resource_version;
+    spec.annotations = current->meta.annotations;
+  }
+
+  if (record.write == Write::Claim) {
+    const Vip* entry = view_.find(vip);
+    if (stopped_ || !entry || !eligibleHere(*entry) || !heartbeatFresh(now)) return std::nullopt;
+    if (current && current->holder_identity == node_) return std::nullopt;  // ours already
+    if (current && !current->holder_identity.empty()) {
+      // What we read is newer than what we decided on (a 409, or the informer lagging): claim
+      // only if by that the VIP is still ownerless.
+      std::vector<MonotonicTime> unused;
+      if (!ownerLostAt(*entry, record, now, unused)) return std::nullopt;
+    }
+    spec.holder_identity = node_;
+    spec.lease_duration_seconds = leaseSeconds(config_.lease_duration);  // for readers
+    spec.acquire_time = wall_now;
+    spec.lease_transitions = current ? current->lease_transitions + 1 : 0;
+    return spec;
+  }
+  if (record.write == Write::Release) {
+    if (!current || current->holder_identity != node_) return std::nullopt;
+    spec.holder_identity.clear();
+    spec.lease_duration_seconds = current->lease_duration_seconds.value_or(0);
+    if (auto acquired = k8s::parseMicroTime(current->acquire_time)) spec.acquire_time = *acquired;
+    spec.lease_transitions = current->lease_transitions;
+    return spec;
+  }
+  return std::nullopt;
+}
+
+void VipElection::written(const k8s::Lease& stored, MonotonicTime now) {
+  auto vip = parseVipLeaseName(stored.meta.name);
+  if (!vip) return;
+  see(*vip, &stored, true, now);
+  Record& record = records_[*vip];
+  record.write = Write::None;
+  record.retry_at.reset();
+}
+
+void VipElection::writeFailed(const IpAddress& vip, MonotonicTime now) {
+  auto it = records_.find(vip);
+  if (it == records_.end()) return;
+  it->second.write = Write::None;
+  it->second.retry_at = now + config_.renew_interval;
+}
+
+void VipElection::conflict(const IpAddress& vip, MonotonicTime now) {
+  auto it = records_.find(vip);
+  if (it == records_.end() || it->second.holder != node_) return;
+  if (!heartbeatFresh(now) && config_.on_api_loss == OnApiLoss::Keep) {
+    it->second.yielded_at = now;
+  } else {
+    it->second.conflict_at = now;
+  }
+}
+
+std::vector<VipStatus> VipElection::status(MonotonicTime now) const {
+  std::vector<VipStatus> out;
+  for (const auto& [ip, vip] : view_.vips()) {
+    auto it = records_.find(ip);
+    if (it == records_.end()) continue;
+    const Record& record = it->second;
+    VipStatus entry;
+    entry.vip = ip;
+    entry.pool = vip.pool;
+    entry.services = vip.services;
+    entry.holder = record.holder;
+    entry.announcing = record.announcing;
+    entry.eligible_here = record.eligible_here;
+    if (stopped_) {
+      entry.ineligibility = "lbd is stopping";
+    } else if (std::string why = view_.ineligibility(vip, node_); !why.empty()) {
+      entry.ineligibility = std::move(why);
+    } else if (!record.eligible_here) {
+      entry.ineligibility = "no usable interface on this host";
+    }
+    switch (record.state) {
+      case State::Idle:
+        entry.state = "-";
+        break;
+      case State::Owned:
+        entry.state = "owned";
+        break;
+      case State::OwnedBeforeHeartbeat:
+        entry.state = "owned, heartbeat not written yet";
+        break;
+      case State::OwnedApiLost:
+        entry.state = "owned, API unreachable";
+        break;
+      case State::OwnedConflict:
+        entry.state = "owned, another MAC answers too";
+        break;
+      case State::WithdrawnApiLost:
+        entry.state = "withdrawn, API unreachable";
+        break;
+      case State::Yielded:
+        entry.state = "yielded to another announcer";
+        break;
+      case State::Releasing:
+        entry.state = "releasing";
+        break;
+      case State::Standby:
+        entry.state = "standby";
+        break;
+      case State::Claiming:
+        entry.state = "claiming";
+        break;
+      case State::ClaimingLater:
+        entry.state = record.claim_at && *record.claim_at > now
+                          ? "claiming in " +
+                                formatRemaining(std::chrono::ceil<Duration>(*record.claim_at - now))
+                          : "claiming";
+        break;
+      case State::WaitingFor:
+        entry.state = "waiting for " + record.waiting_for;
+        break;
+      case State::NoEligibleHost:
+        entry.state = "no eligible host";
+        break;
+    }
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
+std::vector<std::string> VipElection::livePeers(MonotonicTime now) const {
+  std::vector<std::string> peers = heartbeats_.liveNodes(now);
+  peers.erase(std::remove(peers.begin(), peers.end(), node_), peers.end());
+  return peers;
+}
+
+std::size_t VipElection::ownedCount() const {
+  std::size_t owned = 0;
+  for (const auto& [ip, record] : records_) {
+    if (record.holder == node_ && view_.find(ip)) ++owned;
+  }
+  return owned;
+}
+
+}  // namespace lbd::election
