@@ -24,6 +24,7 @@ class ManagerProxy final
   // lbctl reads once and exits: change signals are of no interest.
   void onPropertiesChanged(const std::string&, const std::map<std::string, sdbus::Variant>&,
                            const std::vector<std::string>&) override {}
+  void onVipOwnerChanged(const std::string&, const std::string&, const std::string&) override {}
 };
 
 CtlError translate(const sdbus::Error& error, const std::string& bus) {

@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 
 #include "core/election/lease_names.h"
+#include "core/l2/announce_interfaces.h"
 #include "io/raw/packet_socket.h"
 #include "io/sysctl/arp_sysctl_reader.h"
 #include "lbd_version.h"
@@ -23,8 +24,8 @@ election::HeartbeatIdentity identityFor(const Config& config, const std::string&
 /// then [l2] gratuitous-count more, gratuitous-interval apart (> 1 s: the ARP locktime of
 /// older Linux neighbours ignores updates closer together).
 struct Layer2Role::Burst {
-  Burst(boost::asio::io_context& io, std::string interface, IpAddress vip, std::uint32_t left)
-      : timer(io), interface(std::move(interface)), vip(vip), left(left) {}
+  Burst(boost::asio::io_context& io, std::string on, IpAddress address, std::uint32_t count)
+      : timer(io), interface(std::move(on)), vip(address), left(count) {}
   boost::asio::steady_timer timer;
   std::string interface;
   IpAddress vip;
@@ -136,8 +137,7 @@ void Layer2Role::onLease(const k8s::Lease& lease, bool deleted) {
 bool Layer2Role::synced() const {
   // A Lease missing from a half-listed cache would look like a free VIP.
   return cluster_.leases().cache().synced() && cluster_.services().cache().synced() &&
-         cluster_.endpointSlices().cache().synced() && cluster_.nodes().cache().synced() &&
-         links_ready_;
+         cluster_.endpointSlices().cache().synced() && cluster_.nodes().cache().synced() && links_.synchronized();
 }
 
 void Layer2Role::decideSoon() {
@@ -303,7 +303,7 @@ void Layer2Role::burstStep(const std::shared_ptr<Burst>& burst) {
   burst->timer.async_wait([this, alive = alive_, weak = std::weak_ptr<Burst>(burst)](
                               const boost::system::error_code& error) {
     if (error || !*alive) return;
-    if (auto burst = weak.lock()) burstStep(burst);
+    if (auto next = weak.lock()) burstStep(next);
   });
 }
 
