@@ -126,14 +126,8 @@ void VipElection::see(const IpAddress& vip, const k8s::Lease* lease, bool exists
   record.lease_seen = true;
   record.lease_exists = exists;
   record.holder = holder;
-  if (lease) {
-    if (!lease->meta.resource_version.empty()) {
-      record.resource_version = lease->meta.resource_version;
-    }
-    record.transitions = lease->lease_transitions;
-    record.duration_seconds = lease->lease_duration_seconds.value_or(0);
-    record.acquire_time = lease->acquire_time;
-    record.annotations = lease->meta.annotations;
+  if (lease && !lease->meta.resource_version.empty()) {
+    record.resource_version = lease->meta.resource_version;
   }
 }
 

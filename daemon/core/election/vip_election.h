@@ -76,6 +76,7 @@
 // Pure: time comes in, decisions go out; no I/O.
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
@@ -214,10 +215,6 @@ class VipElection {
     bool lease_exists = false;
     std::string holder;
     std::string resource_version;  // of the newest version seen
-    std::int32_t transitions = 0;
-    std::int32_t duration_seconds = 0;
-    std::string acquire_time;
-    Labels annotations;
     MonotonicTime holder_since{};  // when we saw the holder become what it is
     std::string released_by;       // who cleared the holder, while it is clear
 

@@ -357,6 +357,11 @@ struct WatchProfile {
   std::vector<Duration> delays;
 };
 
+// Test names and failure messages show the profile's name, not its bytes.
+void PrintTo(const WatchProfile& profile, std::ostream* out) {
+  *out << profile.name;
+}
+
 class ElectionSimulation : public ::testing::TestWithParam<WatchProfile> {
  protected:
   ElectionSimulation() : sim(hostSpecs(), someVips()) {}
