@@ -184,6 +184,34 @@ std::variant<RequestQueueInfo, CtlError> ManagerClient::requestQueue() {
   }
 }
 
+std::variant<std::vector<VipInfo>, CtlError> ManagerClient::vips() {
+  try {
+    std::vector<VipInfo> vips;
+    for (const auto& row : impl_->proxy->ListVips()) {
+      vips.push_back(VipInfo{row.get<0>(), row.get<1>(), row.get<2>(), row.get<3>(), row.get<4>(),
+                             row.get<5>(), row.get<6>(), row.get<7>()});
+    }
+    return vips;
+  } catch (const sdbus::Error& error) {
+    return translate(error, impl_->bus);
+  }
+}
+
+std::variant<Layer2Info, CtlError> ManagerClient::layer2() {
+  try {
+    auto [enabled, fresh, error, peers, owned, announced, rows] = impl_->proxy->GetLayer2();
+    Layer2Info info{enabled, fresh, error, peers, owned, announced, {}};
+    for (const auto& row : rows) {
+      info.responders.push_back(ResponderInfo{row.get<0>(), row.get<1>(), row.get<2>(),
+                                              row.get<3>(), row.get<4>(), row.get<5>(),
+                                              row.get<6>(), row.get<7>(), row.get<8>()});
+    }
+    return info;
+  } catch (const sdbus::Error& error) {
+    return translate(error, impl_->bus);
+  }
+}
+
 std::optional<CtlError> ManagerClient::reload() {
   try {
     impl_->proxy->Reload();

@@ -87,6 +87,39 @@ struct RequestQueueInfo {
   std::string last_refused;
 };
 
+struct VipInfo {
+  std::string vip;
+  std::string pool;
+  std::string holder;
+  std::vector<std::string> services;
+  bool announcing = false;
+  bool eligible_here = false;
+  std::string state;
+  std::vector<std::string> interfaces;
+};
+
+struct ResponderInfo {
+  std::string interface;
+  std::string mac;
+  std::uint64_t vips = 0;
+  std::uint64_t requests_seen = 0;
+  std::uint64_t replies_sent = 0;
+  std::uint64_t announcements_sent = 0;
+  std::uint64_t malformed_dropped = 0;
+  std::uint64_t conflicts_seen = 0;
+  std::string kernel_arp_warning;
+};
+
+struct Layer2Info {
+  bool enabled = false;
+  bool heartbeat_fresh = false;
+  std::string heartbeat_error;
+  std::vector<std::string> peers;
+  std::uint32_t owned = 0;
+  std::uint32_t announced = 0;
+  std::vector<ResponderInfo> responders;
+};
+
 class ManagerClient {
  public:
   /// "system", "session" or a D-Bus address.
@@ -99,6 +132,8 @@ class ManagerClient {
   std::variant<std::vector<std::pair<std::string, FamilyUsage>>, CtlError> poolUsage();
   std::variant<std::vector<ServiceInfo>, CtlError> services();
   std::variant<RequestQueueInfo, CtlError> requestQueue();
+  std::variant<std::vector<VipInfo>, CtlError> vips();
+  std::variant<Layer2Info, CtlError> layer2();
   std::optional<CtlError> reload();
 
   struct Impl;

@@ -1,4 +1,5 @@
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "exit_codes.h"
@@ -17,6 +18,28 @@ int servicesVerb(const OutputOptions& options) {
   if (auto* error = std::get_if<CtlError>(&result))
     return failed("list services", error->reason, error->exit_code);
   const auto& services = std::get<std::vector<ServiceInfo>>(result);
+  // Layer-2 VIPs: who holds each address's Lease and whether this host answers for it, side by
+  // side, so a mismatch shows. An older daemon, or no layer2 pools: nothing to show.
+  auto& manager = *std::get<std::unique_ptr<ManagerClient>>(client);
+  std::map<std::string, VipInfo> vips;
+  if (auto answer = manager.vips(); std::holds_alternative<std::vector<VipInfo>>(answer)) {
+    for (auto& vip : std::get<std::vector<VipInfo>>(answer)) vips[vip.vip] = std::move(vip);
+  }
+  std::string node;
+  if (auto status = manager.status(); std::holds_alternative<DaemonStatus>(status)) {
+    node = std::get<DaemonStatus>(status).node;
+  }
+  // "host-a" (another host answers), "here", or a mismatch spelled out.
+  auto announcer = [&](const std::string& ip) -> std::string {
+    auto found = vips.find(ip);
+    if (found == vips.end()) return "";
+    const VipInfo& vip = found->second;
+    const bool ours = !vip.holder.empty() && vip.holder == node;
+    if (ours && vip.announcing) return "here";
+    if (ours) return "here (holder, NOT answering: " + vip.state + ")";
+    if (vip.announcing) return "here (answering, but holder is " + vip.holder + ")";
+    return vip.holder.empty() ? "none (" + vip.state + ")" : vip.holder;
+  };
 
   if (options.json != JsonMode::Off) {
     nlohmann::json json = nlohmann::json::array();
@@ -28,12 +51,25 @@ int servicesVerb(const OutputOptions& options) {
                       {"pool", service.pool},
                       {"state", service.state},
                       {"reason", service.reason},
-                      {"message", service.message}});
+                      {"message", service.message},
+                      {"vips", [&] {
+                         nlohmann::json rows = nlohmann::json::array();
+                         for (const auto& ip : service.ips) {
+                           auto found = vips.find(ip);
+                           if (found == vips.end()) continue;
+                           rows.push_back({{"ip", ip},
+                                           {"holder", found->second.holder},
+                                           {"announcing_here", found->second.announcing},
+                                           {"state", found->second.state},
+                                           {"interfaces", found->second.interfaces}});
+                         }
+                         return rows;
+                       }()}});
     }
     printJson(json.dump(2), json.dump(), options.json);
     return kExitOk;
   }
-  Table table({{"service"}, {"ips"}, {"pool"}, {"state"}, {"reason"}});
+  Table table({{"service"}, {"ips"}, {"pool"}, {"state"}, {"announced-by"}, {"reason"}});
   std::size_t pending = 0;
   for (const auto& service : services) {
     std::string ips;
@@ -47,7 +83,13 @@ int servicesVerb(const OutputOptions& options) {
     // The reason word, then the sentence: what a user needs to fix it without kubectl.
     std::string reason = service.reason;
     if (!service.message.empty()) reason += (reason.empty() ? "" : ": ") + service.message;
-    table.addRow({service.key, ips, service.pool, state, reason});
+    std::string announced;
+    for (const auto& ip : service.ips) {
+      const std::string who = announcer(ip);
+      if (who.empty()) continue;
+      if (announced.find(who) == std::string::npos) announced += (announced.empty() ? "" : ",") + who;
+    }
+    table.addRow({service.key, ips, service.pool, state, announced, reason});
   }
   std::cout << table.render(options.legend, options.colour);
   if (options.legend) {

@@ -73,6 +73,12 @@ int statusVerb(const OutputOptions& options) {
   const auto& status = std::get<DaemonStatus>(result);
   // The queue comes from a method (its counters change too often for properties); an older
   // daemon without it just shows no queue.
+  std::optional<Layer2Info> layer2;
+  if (auto answer = std::get<std::unique_ptr<ManagerClient>>(client)->layer2();
+      std::holds_alternative<Layer2Info>(answer)) {
+    layer2 = std::get<Layer2Info>(std::move(answer));
+    if (!layer2->enabled) layer2.reset();
+  }
   std::optional<RequestQueueInfo> queue;
   if (auto answer = std::get<std::unique_ptr<ManagerClient>>(client)->requestQueue();
       std::holds_alternative<RequestQueueInfo>(answer)) {
@@ -108,6 +114,26 @@ int statusVerb(const OutputOptions& options) {
                                        {"folded", c.folded}});
       }
     }
+    nlohmann::json l2;  // null without layer2 pools
+    if (layer2) {
+      l2 = nlohmann::json{{"heartbeat_fresh", layer2->heartbeat_fresh},
+                          {"heartbeat_error", layer2->heartbeat_error},
+                          {"peers", layer2->peers},
+                          {"owned", layer2->owned},
+                          {"announced", layer2->announced},
+                          {"responders", nlohmann::json::array()}};
+      for (const auto& r : layer2->responders) {
+        l2["responders"].push_back({{"interface", r.interface},
+                                    {"mac", r.mac},
+                                    {"vips", r.vips},
+                                    {"requests_seen", r.requests_seen},
+                                    {"replies_sent", r.replies_sent},
+                                    {"announcements_sent", r.announcements_sent},
+                                    {"malformed_dropped", r.malformed_dropped},
+                                    {"conflicts_seen", r.conflicts_seen},
+                                    {"kernel_arp_warning", r.kernel_arp_warning}});
+      }
+    }
     const nlohmann::json json{{"version", status.version},
                               {"node", status.node},
                               {"config_path", status.config_path},
@@ -120,6 +146,7 @@ int statusVerb(const OutputOptions& options) {
                               {"kubernetes_last_error", status.kubernetes_last_error},
                               {"kubernetes_resources", resources},
                               {"api_requests", requests},
+                              {"layer2", l2},
                               {"allocator_state", status.allocator_state},
                               {"allocator_holder", status.allocator_holder}};
     printJson(json.dump(2), json.dump(), options.json);
@@ -184,6 +211,29 @@ int statusVerb(const OutputOptions& options) {
       allocator = "disabled here: no pools configured";
     }
     field("IP allocator", allocator);
+  }
+  if (layer2) {
+    std::string health = layer2->heartbeat_fresh ? "heartbeat fresh" : "heartbeat STALE";
+    if (!layer2->heartbeat_fresh && options.colour) health = "\033[31m" + health + "\033[0m";
+    if (!layer2->heartbeat_error.empty()) health += " (" + layer2->heartbeat_error + ")";
+    std::string peers;
+    for (const auto& peer : layer2->peers) peers += (peers.empty() ? "" : ", ") + peer;
+    health += "; peers alive: " + (peers.empty() ? std::string("none") : peers);
+    health += "; owns " + std::to_string(layer2->owned) + ", answers for " +
+              std::to_string(layer2->announced) + " VIPs";
+    field("Layer 2", health);
+    for (const auto& r : layer2->responders) {
+      field("Answering on", r.interface + " (" + r.mac + "): " + std::to_string(r.vips) +
+                                " VIPs, " + std::to_string(r.requests_seen) + " requests, " +
+                                std::to_string(r.replies_sent) + " replies, " +
+                                std::to_string(r.announcements_sent) + " announcements, " +
+                                std::to_string(r.malformed_dropped) + " malformed, " +
+                                std::to_string(r.conflicts_seen) + " conflicts");
+      if (!r.kernel_arp_warning.empty()) {
+        field("Kernel ARP", options.colour ? "\033[33m" + r.kernel_arp_warning + "\033[0m"
+                                           : r.kernel_arp_warning);
+      }
+    }
   }
   return kExitOk;
 }

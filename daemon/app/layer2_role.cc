@@ -60,8 +60,10 @@ Layer2Role::Layer2Role(boost::asio::io_context& io, KubernetesWatch& cluster,
       heartbeat_timer_(io),
       decide_timer_(io),
       refresh_timer_(io) {
+  // A storm of Service events must not rebuild the VIP table once per event (O(N^2)): mark
+  // it stale and rebuild once per burst, before deciding.
   auto changed = [this] {
-    rebuildCluster();
+    cluster_stale_ = true;
     decideSoon();
   };
   subscribe(cluster_.services().cache(), 
@@ -102,7 +104,7 @@ void Layer2Role::start() {
   if (auto started = links_.start(); !started) {
     log_->error("links: {}: no VIP can be announced until it works", started.error().message);
   }
-  rebuildCluster();
+  cluster_stale_ = true;
   heartbeat();
   decideSoon();
   if (config_.l2.refresh_interval.count() > 0) refresh();
@@ -112,11 +114,12 @@ void Layer2Role::configure(const Config& config) {
   config_ = config;
   identity_ = identityFor(config, node_);
   election_.configure(config.election);
-  rebuildCluster();
+  cluster_stale_ = true;
   decideSoon();
 }
 
 void Layer2Role::rebuildCluster() {
+  cluster_stale_ = false;
   election_.setCluster(
       election::ClusterView::build(cluster_.services().cache().objects(),
                                    cluster_.endpointSlices().cache().objects(),
@@ -153,6 +156,7 @@ void Layer2Role::decideSoon() {
 
 void Layer2Role::decide() {
   if (!running_ || !synced()) return;
+  if (cluster_stale_) rebuildCluster();
   apply(election_.decide(Clock::now()));
 }
 

@@ -107,6 +107,7 @@ class Layer2Role {
 
   bool running_ = false;
   bool heartbeat_in_flight_ = false;
+  bool cluster_stale_ = true;  // informer caches changed since the VIP table was built
   std::optional<k8s::Lease> own_heartbeat_;  // as the server stored our last write
   std::string heartbeat_error_;
   std::set<std::string> vip_writes_in_flight_;  // Lease names

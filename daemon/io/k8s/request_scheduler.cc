@@ -161,7 +161,9 @@ void RequestScheduler::requeue(std::shared_ptr<Entry> entry, bool front) {
 }
 
 void RequestScheduler::finish(const std::shared_ptr<Entry>& entry, ApiResponse response) {
-  if (!response.ok()) ++stats_[index(entry->request_class)].failed;
+  // Failed = the server could not or would not serve it (after retries); a 404 or 409 is an
+  // answer its caller acts on (read again, create instead), not a failure of the API.
+  if (retryable(response) || response.status == 429) ++stats_[index(entry->request_class)].failed;
   if (entry->done) entry->done(std::move(response));
 }
 

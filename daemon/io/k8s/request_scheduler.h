@@ -60,7 +60,7 @@ struct RequestClassStats {
   std::uint64_t refused = 0;    // 429 answers
   std::uint64_t fenced = 0;     // dropped unsent: the decision no longer held
   std::uint64_t dropped = 0;    // refused at the door: the class's queue was full
-  std::uint64_t failed = 0;     // final answers that were not 2xx (after retries)
+  std::uint64_t failed = 0;     // no answer, 5xx or 429 after every retry
 };
 
 struct RequestQueueStats {

@@ -178,6 +178,16 @@ TEST_F(RequestSchedulerTest, RetriesServerErrorsWithoutHoldingASlotAndRebuildsEa
   EXPECT_EQ(scheduler->stats().classes[index(RequestClass::Status)].failed, 1u);
 }
 
+TEST_F(RequestSchedulerTest, AConflictIsAnAnswerNotAFailure) {
+  make(options(2, 2));
+  scheduler->submit(RequestClass::Lease, request("/lease", "PUT"), record("lease"));
+  reply(0, 409);  // the caller reads again: normal optimistic concurrency
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers[0].second.status, 409);
+  EXPECT_EQ(scheduler->stats().classes[index(RequestClass::Lease)].failed, 0u);
+  EXPECT_EQ(sent.size(), 1u);  // and it is not retried by the scheduler
+}
+
 TEST_F(RequestSchedulerTest, AFullEventQueueRefusesMoreAndCountsThem) {
   auto o = options(1, 1);
   o.max_queued[index(RequestClass::Event)] = 3;
