@@ -18,7 +18,12 @@
   POST   /compact   {"resourceVersion": N, "watchCache": true}   (default: current RV)
   POST   /options   {"bookmarkInterval": 1.0, "bookmarkBeforeTimeout": 2.0,
                      "minRequestTimeout": 1800, "versionMinor": "33"}
-  GET    /requests, DELETE /requests      log of API requests (method, path, code, user, proto, peer)
+  GET    /requests, DELETE /requests      log of API requests (method, path, code, user, proto, peer,
+                                          flowSchema, priorityLevel)
+  GET    /flowcontrol                     API Priority and Fairness: per priority level seats,
+                                          inFlight, queued, dispatched, rejected (429s), peaks;
+                                          the FlowSchemas in matching order with their match counts
+  DELETE /flowcontrol                     reset those counters
 """
 
 import asyncio
@@ -149,6 +154,10 @@ class Control:
             o.min_request_timeout = float(data.get('minRequestTimeout', o.min_request_timeout))
             o.version_minor = str(data.get('versionMinor', o.version_minor))
             return 200, vars(o)
+        if path == '/flowcontrol':
+            if method == 'DELETE':
+                api.flowcontrol.reset_counters()
+            return 200, api.flowcontrol.describe()
         if path == '/requests':
             if method == 'DELETE':
                 api.request_log.clear()
