@@ -101,8 +101,12 @@ class Rest:
             if mode != 'Ignore':
                 warnings = [('Warning', '299 - "unknown field \\"%s\\""' % u) for u in unknown]
         obj.setdefault('metadata', {})
+        # Defaulting may add fields anywhere: decode again, unless it changed nothing (a patch
+        # of a stored object, the hot case), for decoding is idempotent.
+        before = clone(obj)
         res.strategy.defaults(obj)
-        obj, _ = normalize(obj, res.type)
+        if obj != before:
+            obj, _ = normalize(obj, res.type)
         return obj, warnings
 
     # ----- helpers -----------------------------------------------------------------------------
@@ -391,7 +395,12 @@ class Rest:
                 taken = strat.fill_update(new, old, self.server) or []
             strat.prepare_update(new, old)
         internal_res = self.server.storage_resource(res)
-        new = normalize(new, internal_res.type)[0]
+        if subresource != 'status' or res.storage_converts:
+            new = normalize(new, internal_res.type)[0]
+        # else: a /status write is decoded already (its status from the body, the rest from the
+        # stored object); only the order of the top-level fields may differ, which managedFields
+        # do not see and finish() restores.
+
         # managedFields are computed on the external shape, after the reset of ignored parts.
         new_ext2 = self.view(res, new)     # `new` is ours: changing it in place is fine
         if apply_entries is not None:
