@@ -6,6 +6,7 @@
   POST   /request   {"method","path","body","contentType","query"} -> {"code", "body"}
                     runs one API request as system:masters through the normal REST code
   POST   /objects   <object>          -> create (namespace from metadata), {"code","body"}
+  POST   /objects   {"kind": "List", "items": [<object>, ...]} -> create each, {"codes": [...]}
   PUT    /objects   <object>          -> update, {"code","body"}
   DELETE /objects?apiVersion=&kind=&namespace=&name= -> delete, {"code","body"}
   POST   /faults    {"type": "error"|"delay"|"close"|"cut-watch", "count": 1,
@@ -102,6 +103,8 @@ class Control:
                     return 404, {'error': 'unknown kind'}
                 ns = q.get('namespace')
                 return 200, [api.rest.external(res, o) for o in api.store.items(res.storage, ns)]
+            if method == 'POST' and data.get('kind') == 'List':
+                return 200, {'codes': [self.create(o) for o in data.get('items') or []]}
             if method in ('POST', 'PUT'):
                 res = _resource_for(data.get('apiVersion'), data.get('kind'))
                 if res is None:
@@ -164,6 +167,13 @@ class Control:
                 return 200, []
             return 200, api.request_log
         return 404, {'error': 'no such control endpoint: %s %s' % (method, path)}
+
+    def create(self, obj):
+        res = _resource_for(obj.get('apiVersion'), obj.get('kind'))
+        if res is None:
+            return 404
+        ns = obj.get('metadata', {}).get('namespace', 'default')
+        return self.api.internal_request('POST', _object_path(res, ns), obj)[0]
 
     def dump(self):
         api = self.api

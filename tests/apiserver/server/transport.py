@@ -55,8 +55,10 @@ class Listener:
         self.conns = set()
 
     async def start(self):
+        # Go's listener takes somaxconn (4096) as its backlog: a burst of connections is queued
+        # by the kernel, not dropped (asyncio's default is 100).
         self.server = await asyncio.start_server(self.on_conn, self.host, self.port, ssl=self.ssl_ctx,
-                                                 reuse_address=True)
+                                                 reuse_address=True, backlog=4096)
         self.port = self.server.sockets[0].getsockname()[1]
 
     async def refuse(self, seconds, drop_existing):
