@@ -60,6 +60,9 @@ def parse_args(argv):
     p.add_argument('--apf-queue-wait-limit', type=float, default=15.0,
                    help='seconds a request may wait in an APF queue before its 429 '
                         '(real: a quarter of --request-timeout, 15 s)')
+    p.add_argument('--write-latency', type=float, default=0.0,
+                   help='seconds every write (POST/PUT/PATCH/DELETE) waits while holding its APF seat, '
+                        'as the real one waits for etcd (default 0: writes take only their CPU time)')
     return p.parse_args(argv)
 
 
@@ -104,7 +107,7 @@ async def main(argv):
                       service_cidrs=[c for c in args.service_cidr.split(',') if c],
                       max_requests_inflight=args.max_requests_inflight,
                       max_mutating_requests_inflight=args.max_mutating_requests_inflight,
-                      apf_queue_wait_limit=args.apf_queue_wait_limit)
+                      apf_queue_wait_limit=args.apf_queue_wait_limit, write_latency=args.write_latency)
     api = APIServer(auth, options, faults)
     listener = Listener(api, host, port, tls_context(cert, key, ca))
     await listener.start()

@@ -17,8 +17,8 @@ from . import discovery, gojson, resources, selectors, table as tablemod, watch 
 from .errors import (APIError, page_not_found, resource_not_found, method_not_allowed,
                      not_acceptable)
 from .flowcontrol import FlowControl
-from .kinds import flowcontrol as fcdata
 from .gotypes import clone, normalize
+from .kinds import flowcontrol as fcdata
 from .kinds.services import Allocator
 from .openapi import OpenAPI
 from .rest import Rest, one
@@ -26,6 +26,7 @@ from .schema import SelfSubjectAccessReview
 from .store import Store
 
 PRETTY_AGENTS = ('curl', 'Wget', 'Mozilla/5.0')
+WRITES = ('POST', 'PUT', 'PATCH', 'DELETE')
 GZIP_MIN = 128 * 1024
 
 
@@ -60,6 +61,7 @@ class Options:
         self.max_requests_inflight = kw.get('max_requests_inflight', 400)
         self.max_mutating_requests_inflight = kw.get('max_mutating_requests_inflight', 200)
         self.apf_queue_wait_limit = kw.get('apf_queue_wait_limit', 15.0)
+        self.write_latency = kw.get('write_latency', 0.0)
 
 
 class APIServer:
@@ -156,6 +158,10 @@ class APIServer:
             # so a delay fault keeps a seat busy.
             req.user = self.auth.authenticate(req.headers, req.peer_cert)
             req.apf_ticket = await self.flowcontrol.admit(req)
+            if self.options.write_latency and req.method in WRITES:
+                # etcd's commit time: the real apiserver holds the write's seat meanwhile, which
+                # is what makes a burst of writes queue (here the work itself takes no time).
+                await asyncio.sleep(self.options.write_latency)
             fault = self.faults.match(req)
             if fault is not None:
                 code = await fault.apply(self, req, resp)

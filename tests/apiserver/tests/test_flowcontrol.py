@@ -374,6 +374,27 @@ class QueueWaitLimit(APFTest):
         self.assertEqual(self.s.get('/api/v1/namespaces/demo/services').status, 200)
 
 
+class WriteLatency(APFTest):
+    """--write-latency: every write holds its seat that long (etcd's part in the real one)."""
+    server_args = ('--max-requests-inflight', '1', '--max-mutating-requests-inflight', '1', '--write-latency', '0.1')
+
+    def test_writes_hold_their_seat_reads_do_not_wait(self):
+        self.ns('demo')
+        self.services('demo', ['s%d' % i for i in range(5)])
+        t0 = time.monotonic()
+        results = Burst(self.s, [('PATCH', '/api/v1/namespaces/demo/services/s%d/status' % i, status_patch(i))
+                                 for i in range(5)], token=SA).wait()
+        self.assertEqual([r.status for r in results], [200] * 5)
+        self.assertGreater(time.monotonic() - t0, 0.5)      # one seat: one write after the other
+        low = self.levels()['workload-low']
+        self.assertEqual((low['peakInFlight'], low['peakQueued'], low['dispatched']), (1, 4, 5))
+        self.assertEqual(self.s.get('/api/v1/namespaces/demo/services', token=SA).status, 200)
+        took = {e['method']: e['seconds'] for e in self.s.control('GET', '/requests')
+                if e['path'].startswith('/api/v1/namespaces/demo/services')}
+        self.assertGreaterEqual(took['PATCH'], 0.1)
+        self.assertLess(took['GET'], 0.1)
+
+
 @unittest.skipUnless(os.path.isdir(APF), 'recordings not available')
 class RecordedBurst(APFTest):
     """16-priority-and-fairness: --max-requests-inflight=4 --max-mutating-requests-inflight=2,
