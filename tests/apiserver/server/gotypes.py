@@ -533,7 +533,9 @@ def nil_empty_collections(value, typ):
         for f in typ.fields:
             if f.name not in value:
                 continue
-            v = nil_empty_collections(value[f.name], f.typ)
+            v = value[f.name]
+            if not f.leaf:      # a scalar stays as it is
+                v = nil_empty_collections(v, f.typ)
             if v is None and f.omit and isinstance(f.typ, (List, Map, Ptr)):
                 continue
             out[f.name] = v
