@@ -249,6 +249,8 @@ class Level:
     def hand(self, flow):
         h = self.hands.get(flow)
         if h is None:
+            if len(self.hands) >= CACHE_MAX:
+                self.hands = {}
             h = self.hands[flow] = deal(flow, self.queue_count, min(self.hand_size, self.queue_count))
         return h
 
