@@ -62,6 +62,7 @@ class Options:
         self.max_mutating_requests_inflight = kw.get('max_mutating_requests_inflight', 200)
         self.apf_queue_wait_limit = kw.get('apf_queue_wait_limit', 15.0)
         self.write_latency = kw.get('write_latency', 0.0)
+        self.write_rate = kw.get('write_rate', 0.0)
 
 
 class APIServer:
@@ -76,6 +77,7 @@ class APIServer:
         self.flowcontrol = FlowControl(self, options.max_requests_inflight + options.max_mutating_requests_inflight,
                                        options.apf_queue_wait_limit)
         self.request_log = []
+        self.next_commit = 0.0          # --write-rate: when the next write may commit
         self.bootstrapping = True
         self.bootstrap()
         self.bootstrapping = False
@@ -158,10 +160,10 @@ class APIServer:
             # so a delay fault keeps a seat busy.
             req.user = self.auth.authenticate(req.headers, req.peer_cert)
             req.apf_ticket = await self.flowcontrol.admit(req)
-            if self.options.write_latency and req.method in WRITES:
-                # etcd's commit time: the real apiserver holds the write's seat meanwhile, which
-                # is what makes a burst of writes queue (here the work itself takes no time).
-                await asyncio.sleep(self.options.write_latency)
+            if req.method in WRITES:
+                wait = self.storage_wait()
+                if wait > 0:
+                    await asyncio.sleep(wait)
             fault = self.faults.match(req)
             if fault is not None:
                 code = await fault.apply(self, req, resp)
@@ -181,6 +183,19 @@ class APIServer:
                          seconds=round(time.monotonic() - started, 3))
             if req.flow_schema is not None:
                 entry.update(flowSchema=req.flow_schema.name, priorityLevel=req.priority_level.name)
+
+    def storage_wait(self):
+        """How long a write waits for "etcd" while it holds its seat: --write-latency, plus its
+        turn when --write-rate caps the writes per second (commits are serialized, as a loaded
+        real apiserver's are). The real one holds a write's seat meanwhile, which is what makes a
+        burst of writes queue and, past the queues, get 429s."""
+        wait = self.options.write_latency
+        if self.options.write_rate > 0:
+            now = time.monotonic()
+            slot = max(now, self.next_commit)
+            self.next_commit = slot + 1.0 / self.options.write_rate
+            wait += slot - now
+        return wait
 
     async def dispatch(self, req, resp):
         path = req.path.rstrip('/') or '/'

@@ -18,7 +18,8 @@
   POST   /restart                         close watches + restart the watch caches at the current RV
   POST   /compact   {"resourceVersion": N, "watchCache": true}   (default: current RV)
   POST   /options   {"bookmarkInterval": 1.0, "bookmarkBeforeTimeout": 2.0,
-                     "minRequestTimeout": 1800, "versionMinor": "33", "writeLatency": 0.01}
+                     "minRequestTimeout": 1800, "versionMinor": "33", "writeLatency": 0.01,
+                     "writeRate": 470}
   GET    /requests, DELETE /requests      log of API requests (method, path, code, user, proto, peer,
                                           flowSchema, priorityLevel)
   GET    /flowcontrol                     API Priority and Fairness: per priority level seats,
@@ -156,6 +157,7 @@ class Control:
             o.bookmark_before_timeout = float(data.get('bookmarkBeforeTimeout', o.bookmark_before_timeout))
             o.min_request_timeout = float(data.get('minRequestTimeout', o.min_request_timeout))
             o.write_latency = float(data.get('writeLatency', o.write_latency))
+            o.write_rate = float(data.get('writeRate', o.write_rate))
             o.version_minor = str(data.get('versionMinor', o.version_minor))
             return 200, vars(o)
         if path == '/flowcontrol':

@@ -395,6 +395,21 @@ class WriteLatency(APFTest):
         self.assertLess(took['GET'], 0.1)
 
 
+class WriteRate(APFTest):
+    """--write-rate: writes commit one after the other at that rate, holding their seats."""
+    server_args = ('--write-rate', '20')
+
+    def test_writes_are_paced_and_fill_seats(self):
+        self.ns('demo')
+        self.services('demo', ['s%d' % i for i in range(20)])
+        t0 = time.monotonic()
+        results = Burst(self.s, [('PATCH', '/api/v1/namespaces/demo/services/s%d/status' % i, status_patch(i))
+                                 for i in range(20)], token=SA).wait()
+        self.assertEqual([r.status for r in results], [200] * 20)
+        self.assertGreater(time.monotonic() - t0, 0.9)      # 20 writes at 20/s
+        self.assertGreater(self.levels()['workload-low']['peakInFlight'], 10)
+
+
 @unittest.skipUnless(os.path.isdir(APF), 'recordings not available')
 class RecordedBurst(APFTest):
     """16-priority-and-fairness: --max-requests-inflight=4 --max-mutating-requests-inflight=2,
