@@ -24,7 +24,6 @@ import http.client
 import ipaddress
 import itertools
 import json
-import os
 import socket
 import ssl
 import sys

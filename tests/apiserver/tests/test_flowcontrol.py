@@ -5,14 +5,16 @@ flags, shuffle-sharded queues and their 429s, fairness between flows, watches an
 import json
 import math
 import os
+import re
+import socket
+import ssl
 import subprocess
 import tempfile
-import threading
 import time
 import unittest
 
-from harness import (ServerTest, Burst, h2_request, svc, lease, SAMPLES, ADMIN, LIMITED, SA, SA_OTHER,
-                     SA_KUBE_SYSTEM, SA_USER)
+from harness import (ServerTest, Burst, h2_request, svc, SAMPLES, ADMIN, LIMITED, SA, SA_OTHER,
+                     SA_KUBE_SYSTEM)
 
 FC = '/apis/flowcontrol.apiserver.k8s.io/v1beta3'
 APF = os.path.join(SAMPLES, '16-priority-and-fairness')
@@ -309,6 +311,26 @@ class SmallServer(APFTest):
         self.assertEqual(r.body, TOO_MANY)
         self.assertEqual([x.status for x in held.wait()], [404, 404])
 
+    @unittest.skipUnless(os.path.isdir(APF), 'recordings not available')
+    def test_429_bytes_are_the_recorded_ones(self):
+        self.tiny_level(queues=1, hand=1, length=1)
+        self.s.fault(type='delay', seconds=1.0, count=2, method='GET', path='/services/held')
+        held = Burst(self.s, [('GET', '/api/v1/namespaces/demo/services/held', None)] * 2, token=SA_OTHER)
+        self.wait_for(lambda: self.levels()['tiny']['queued'] == 1, what='a full queue')
+        body = b'{"status": {"loadBalancer": {"ingress": [{"ip": "10.130.0.49"}]}}}'
+        raw = raw_exchange(self.s, b'PATCH /api/v1/namespaces/apf/services/s299/status HTTP/1.1\r\n'
+                           b'Host: 127.0.0.1\r\nAuthorization: Bearer ' + SA_OTHER.encode() + b'\r\n'
+                           b'Content-Type: application/merge-patch+json\r\n'
+                           b'Content-Length: %d\r\n\r\n' % len(body) + body)
+        with open(os.path.join(APF, '02-status-patch-429.response.txt'), 'rb') as f:
+            recorded = f.read()
+        fs, pl = self.uids()
+        for rec_uid, uid in ((_recorded('02-status-patch-429')[1]['x-kubernetes-pf-flowschema-uid'], fs['tiny']),
+                             (_recorded('02-status-patch-429')[1]['x-kubernetes-pf-prioritylevel-uid'], pl['tiny'])):
+            recorded = recorded.replace(rec_uid.encode(), uid.encode())
+        self.assertEqual(_blank_volatile(raw), _blank_volatile(recorded))
+        self.assertEqual([x.status for x in held.wait()], [404, 404])
+
     def test_fairness_a_second_flow_is_served_while_one_floods(self):
         self.services('demo', ['s%d' % i for i in range(30)] + ['other'])
         self.s.fault(type='delay', seconds=0.2, count=-1, method='PATCH', path='/services/')
@@ -443,6 +465,27 @@ class RecordedBurst(APFTest):
             self.assertEqual([(k, v) for k, v in r.headers if k not in ('Audit-Id', 'Date')],
                              [(k, v) for k, v in rec429[2] if k not in ('Audit-Id', 'Date')])
             self.assertEqual(r.body, rec429[3])
+
+
+def raw_exchange(server, request):
+    """The bytes of one HTTP/1.1 answer with Content-Length, read off a raw TLS socket."""
+    ctx = ssl.create_default_context(cafile=server.ca)
+    ctx.set_alpn_protocols(['http/1.1'])
+    with ctx.wrap_socket(socket.create_connection(('127.0.0.1', server.port), timeout=30),
+                         server_hostname='127.0.0.1') as sock:
+        sock.sendall(request)
+        data = b''
+        while b'\r\n\r\n' not in data:
+            data += sock.recv(65536)
+        head = data.split(b'\r\n\r\n', 1)[0]
+        length = int(re.search(rb'\r\nContent-Length: (\d+)', head).group(1))
+        while len(data) < len(head) + 4 + length:
+            data += sock.recv(65536)
+        return data
+
+
+def _blank_volatile(raw):
+    return re.sub(rb'(\r\n(Date|Audit-Id): )[^\r]*', rb'\1-', raw)
 
 
 def _recorded(name):
