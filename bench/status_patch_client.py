@@ -8,7 +8,8 @@ HTTP/1.1: N keep-alive TLS connections, one thread each, one request in flight p
 HTTP/2 (`--http2`, needs python3-h2): one TLS connection with N concurrent streams.
 
 A 429 is retried after its Retry-After (default 1 s), as client-go does; so are 5xx answers and
-dropped connections (after 1 s, on a new connection). Printed: wall time, completed patches per
+dropped connections (after 1 s, on a new connection; on HTTP/2 every stream in flight, and those
+a GOAWAY did not take). Printed: wall time, completed patches per
 second, and counts of answers (2xx / 429 / other) and of connection errors, plus latency
 percentiles of the successful requests (last attempt only).
 
@@ -49,7 +50,8 @@ def parse_args(argv):
     p.add_argument('--count', type=int, default=100, help='number of Services PREFIX0.. (default 100)')
     p.add_argument('--patches', type=int, default=10000, help='patches to complete (default 10000)')
     p.add_argument('--connections', type=int, default=16,
-                   help='HTTP/1.1 connections (or HTTP/2 streams with --http2); default 16')
+                   help='HTTP/1.1 connections, or HTTP/2 streams with --http2 (at most what the '
+                        'server allows, 100 for kube-apiserver 1.28); default 16')
     p.add_argument('--http2', action='store_true', help='one HTTP/2 connection, N streams (python3-h2)')
     p.add_argument('--ip-base', default='10.130.0.0', help='ingress IP of patch i is IP_BASE + i')
     p.add_argument('--max-attempts', type=int, default=50, help='attempts per patch before giving up')
@@ -201,89 +203,150 @@ def run_h1(work, host, port, ctx, token, args):
 
 # ----- HTTP/2: one connection, N streams ----------------------------------------------------------
 
+class H2Link:
+    """One HTTP/2 connection (python3-h2) and the streams in flight on it."""
+
+    def __init__(self, host, port, ctx, timeout):
+        import h2.config
+        import h2.connection
+        self.sock = ctx.wrap_socket(socket.create_connection((host, port), timeout=timeout),
+                                    server_hostname=host)
+        if self.sock.selected_alpn_protocol() != 'h2':
+            sys.exit('status_patch_client: the server did not choose h2')
+        self.conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True,
+                                                                         header_encoding='utf-8'))
+        self.conn.initiate_connection()
+        self.sock.sendall(self.conn.data_to_send())
+        self.streams = {}       # stream id -> [patch index, attempt, started, status, headers]
+        # Open no stream before the server's SETTINGS say how many it takes (a server answers
+        # streams beyond its limit with RST_STREAM, or drops the connection).
+        import h2.events
+        while not any(isinstance(ev, h2.events.RemoteSettingsChanged)
+                      for ev in self.conn.receive_data(self.recv())):
+            pass
+        self.sock.sendall(self.conn.data_to_send())
+
+    def recv(self):
+        data = self.sock.recv(65536)
+        if not data:
+            raise ConnectionResetError('the server closed the connection')
+        return data
+
+    def room(self, wanted):
+        # never more streams than the server allows (kube-apiserver 1.28: 100)
+        return min(wanted, self.conn.remote_settings.max_concurrent_streams) - len(self.streams)
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
 def run_h2(work, host, port, ctx, token, args):
     import select
-    import h2.connection
-    import h2.config
     import h2.events
+    import h2.exceptions
     ctx.set_alpn_protocols(['h2'])
-    sock = ctx.wrap_socket(socket.create_connection((host, port), timeout=args.timeout),
-                           server_hostname=host)
-    if sock.selected_alpn_protocol() != 'h2':
-        sys.exit('status_patch_client: the server did not choose h2')
-    conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True, header_encoding='utf-8'))
-    conn.initiate_connection()
-    sock.sendall(conn.data_to_send())
-    streams = {}       # stream id -> [patch index, attempt, started, status, headers]
+    link = None
     waiting = []       # (not before, patch index, attempt): retries after Retry-After
     done_taking = False
 
     def start(i, attempt):
         path, body = work.request(i)
-        sid = conn.get_next_available_stream_id()
+        sid = link.conn.get_next_available_stream_id()
         hdrs = [(':method', 'PATCH'), (':scheme', 'https'), (':authority', '%s:%d' % (host, port)),
                 (':path', path)] + [(k.lower(), v) for k, v in headers_for(host, port, token, len(body)).items()
                                     if k != 'Host']
-        conn.send_headers(sid, hdrs)
-        conn.send_data(sid, body, end_stream=True)
-        streams[sid] = [i, attempt, time.monotonic(), 0, {}]
+        link.conn.send_headers(sid, hdrs)
+        link.conn.send_data(sid, body, end_stream=True)
+        link.streams[sid] = [i, attempt, time.monotonic(), 0, {}]
+
+    def finished(st, code, hs):
+        i, attempt = st[0], st[1]
+        if 200 <= code < 300 or (400 <= code < 500 and code != 429):
+            return
+        if attempt >= args.max_attempts:
+            work.note_failed()
+            return
+        waiting.append((time.monotonic() + retry_after(hs, code), i, attempt + 1))
 
     while True:
-        now = time.monotonic()
-        for item in [w for w in waiting if w[0] <= now]:
-            waiting.remove(item)
-            if len(streams) < args.connections:
-                start(item[1], item[2])
-            else:
-                waiting.append((now, item[1], item[2]))
-        while not done_taking and len(streams) + len(waiting) < args.connections:
-            i = work.take()
-            if i is None:
-                done_taking = True
-                break
-            start(i, 1)
-        out = conn.data_to_send()
-        if out:
-            sock.sendall(out)
-        if not streams and not waiting and done_taking:
-            break
-        timeout = min([w[0] for w in waiting], default=now + 1.0) - now
-        if streams and not sock.pending():
-            select.select([sock], [], [], max(0.0, timeout))
-        elif not streams:
-            time.sleep(max(0.0, timeout))
-            continue
+        if link is None:
+            try:
+                link = H2Link(host, port, ctx, args.timeout)
+            except OSError:
+                work.note_conn_error()
+                time.sleep(1.0)
+                continue
         try:
-            data = sock.recv(65536)
-        except (ssl.SSLWantReadError, BlockingIOError, socket.timeout):
+            now = time.monotonic()
+            for item in sorted(w for w in waiting if w[0] <= now):
+                if link.room(args.connections) <= 0:
+                    break
+                waiting.remove(item)
+                start(item[1], item[2])
+            while not done_taking and link.room(args.connections) > 0 and \
+                    len(link.streams) + len(waiting) < args.connections:
+                i = work.take()
+                if i is None:
+                    done_taking = True
+                    break
+                start(i, 1)
+            out = link.conn.data_to_send()
+            if out:
+                link.sock.sendall(out)
+            if not link.streams and not waiting and done_taking:
+                break
+            timeout = min([w[0] for w in waiting], default=now + 1.0) - now
+            if not link.streams:
+                time.sleep(max(0.0, timeout))
+                continue
+            if not link.sock.pending():
+                select.select([link.sock], [], [], max(0.0, timeout))
+            try:
+                data = link.recv()
+            except (ssl.SSLWantReadError, BlockingIOError, socket.timeout):
+                continue
+            events = link.conn.receive_data(data)
+        except (OSError, h2.exceptions.ProtocolError):
+            # Connection lost: what was in flight is tried again on a new one.
+            for st in link.streams.values():
+                work.note_conn_error()
+                finished(st, 0, {})
+            link.close()
+            link = None
             continue
-        if not data:
-            sys.exit('status_patch_client: the server closed the HTTP/2 connection')
-        for ev in conn.receive_data(data):
+        for ev in events:
             if isinstance(ev, h2.events.ResponseReceived):
-                st = streams.get(ev.stream_id)
+                st = link.streams.get(ev.stream_id)
                 if st is not None:
                     hs = dict(ev.headers)
                     st[3], st[4] = int(hs.get(':status', 0)), hs
             elif isinstance(ev, h2.events.DataReceived):
-                conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
+                link.conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
             elif isinstance(ev, (h2.events.StreamEnded, h2.events.StreamReset)):
-                st = streams.pop(ev.stream_id, None)
+                st = link.streams.pop(ev.stream_id, None)
                 if st is None:
                     continue
-                i, attempt, started, code, hs = st
                 if isinstance(ev, h2.events.StreamReset):
                     work.note_conn_error()
-                    code = 0
+                    finished(st, 0, {})
                 else:
-                    work.note(code, time.monotonic() - started)
-                if 200 <= code < 300 or (400 <= code < 500 and code != 429):
-                    continue
-                if attempt >= args.max_attempts:
-                    work.note_failed()
-                    continue
-                waiting.append((time.monotonic() + retry_after(hs, code), i, attempt + 1))
-    sock.close()
+                    work.note(st[3], time.monotonic() - st[2])
+                    finished(st, st[3], st[4])
+            elif isinstance(ev, h2.events.ConnectionTerminated):
+                # GOAWAY: streams above the last one processed are retried on a new connection
+                for sid in [s for s in link.streams if s > (ev.last_stream_id or 0)]:
+                    work.note_conn_error()
+                    finished(link.streams.pop(sid), 0, {})
+        if link is not None and link.conn.state_machine.state.name == 'CLOSED':
+            for st in link.streams.values():
+                finished(st, 0, {})
+            link.close()
+            link = None
+    if link is not None:
+        link.close()
 
 
 def main(argv):
