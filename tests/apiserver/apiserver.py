@@ -54,6 +54,19 @@ def parse_args(argv):
                    help='like --etcd-compaction-interval: every tick compact at the RV of the '
                         'previous tick (0 = never; history then grows without bound)')
     p.add_argument('--no-anonymous', action='store_true', help='401 instead of system:anonymous')
+    p.add_argument('--max-requests-inflight', type=int, default=400,
+                   help='with the next one, the seats API Priority and Fairness shares out (real: 400)')
+    p.add_argument('--max-mutating-requests-inflight', type=int, default=200, help='(real: 200)')
+    p.add_argument('--apf-queue-wait-limit', type=float, default=15.0,
+                   help='seconds a request may wait in an APF queue before its 429 '
+                        '(real: a quarter of --request-timeout, 15 s)')
+    p.add_argument('--write-latency', type=float, default=0.0,
+                   help='seconds every write (POST/PUT/PATCH/DELETE) waits while holding its APF seat, '
+                        'as the real one waits for etcd (default 0: writes take only their CPU time)')
+    p.add_argument('--write-rate', type=float, default=0.0,
+                   help='at most this many writes per second, one after the other, each waiting for its '
+                        'turn while holding its seat (a real v1.28 apiserver with etcd on the 2-core '
+                        'project machine: ~470 status patches/s); default 0 = no limit')
     return p.parse_args(argv)
 
 
@@ -95,7 +108,11 @@ async def main(argv):
     options = Options(bookmark_interval=args.bookmark_interval,
                       bookmark_before_timeout=args.bookmark_before_timeout,
                       min_request_timeout=args.min_request_timeout, version_minor=args.version_minor,
-                      service_cidrs=[c for c in args.service_cidr.split(',') if c])
+                      service_cidrs=[c for c in args.service_cidr.split(',') if c],
+                      max_requests_inflight=args.max_requests_inflight,
+                      max_mutating_requests_inflight=args.max_mutating_requests_inflight,
+                      apf_queue_wait_limit=args.apf_queue_wait_limit, write_latency=args.write_latency,
+                      write_rate=args.write_rate)
     api = APIServer(auth, options, faults)
     listener = Listener(api, host, port, tls_context(cert, key, ca))
     await listener.start()

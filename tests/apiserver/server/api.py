@@ -5,7 +5,6 @@ transport's writer (`send` for a whole body, `start`/`write`/`finish`/`abort` fo
 """
 
 import asyncio
-import copy
 import gzip
 import json
 import time
@@ -17,7 +16,9 @@ import yaml
 from . import discovery, gojson, resources, selectors, table as tablemod, watch as watchmod
 from .errors import (APIError, page_not_found, resource_not_found, method_not_allowed,
                      not_acceptable)
-from .gotypes import normalize
+from .flowcontrol import FlowControl
+from .gotypes import clone, normalize
+from .kinds import flowcontrol as fcdata
 from .kinds.services import Allocator
 from .openapi import OpenAPI
 from .rest import Rest, one
@@ -25,6 +26,7 @@ from .schema import SelfSubjectAccessReview
 from .store import Store
 
 PRETTY_AGENTS = ('curl', 'Wget', 'Mozilla/5.0')
+WRITES = ('POST', 'PUT', 'PATCH', 'DELETE')
 GZIP_MIN = 128 * 1024
 
 
@@ -43,6 +45,8 @@ class Request:
         self.peer = peer
         self.user = None
         self.audit_id = str(uuid.uuid4())
+        self.flow_schema = self.priority_level = None    # set by API Priority and Fairness
+        self.apf_ticket = None                            # the seat it holds
 
 
 class Options:
@@ -54,6 +58,11 @@ class Options:
         self.git_version = kw.get('git_version', 'v1.28.7')
         self.server_address = kw.get('server_address', '127.0.0.1:6443')
         self.service_cidrs = kw.get('service_cidrs', ['10.96.0.0/16'])
+        self.max_requests_inflight = kw.get('max_requests_inflight', 400)
+        self.max_mutating_requests_inflight = kw.get('max_mutating_requests_inflight', 200)
+        self.apf_queue_wait_limit = kw.get('apf_queue_wait_limit', 15.0)
+        self.write_latency = kw.get('write_latency', 0.0)
+        self.write_rate = kw.get('write_rate', 0.0)
 
 
 class APIServer:
@@ -65,14 +74,18 @@ class APIServer:
         self.allocator = Allocator(options.service_cidrs)
         self.rest = Rest(self)
         self.openapi = OpenAPI()
-        self.flow_uid, self.level_uid = str(uuid.uuid4()), str(uuid.uuid4())
+        self.flowcontrol = FlowControl(self, options.max_requests_inflight + options.max_mutating_requests_inflight,
+                                       options.apf_queue_wait_limit)
         self.request_log = []
+        self.next_commit = 0.0          # --write-rate: when the next write may commit
+        self.bootstrapping = True
         self.bootstrap()
+        self.bootstrapping = False
 
     # ----- state helpers -----
 
     def copy(self, obj):
-        return copy.deepcopy(obj)
+        return clone(obj)
 
     def storage_resource(self, res):
         """The resource whose Go type is the storage form (core/v1 for both event groups)."""
@@ -95,6 +108,16 @@ class APIServer:
                      'sessionAffinity': 'None',
                      'ports': [{'name': 'https', 'port': 443, 'protocol': 'TCP', 'targetPort': 6443}]}},
             user_agent='kube-apiserver/v1.28.7 (linux/amd64) kubernetes/snapshot')
+        # API Priority and Fairness: the config producer writes the bootstrap objects (with the
+        # recorded UIDs), the config consumer then marks each FlowSchema's Dangling condition.
+        for plural, objects, kind in (('prioritylevelconfigurations', fcdata.BOOTSTRAP_LEVELS, 'PriorityLevelConfiguration'),
+                                      ('flowschemas', fcdata.BOOTSTRAP_SCHEMAS, 'FlowSchema')):
+            for name, spec in objects:
+                self.internal_request('POST', '/apis/flowcontrol.apiserver.k8s.io/v1beta3/' + plural, {
+                    'apiVersion': 'flowcontrol.apiserver.k8s.io/v1beta3', 'kind': kind,
+                    'metadata': {'name': name, 'annotations': {fcdata.AUTO_UPDATE: 'true'}}, 'spec': spec},
+                    user_agent='kube-apiserver/v1.28.7', query='fieldManager=' + fcdata.PRODUCER)
+        self.flowcontrol.sync_status()
         self.store.restart()
 
     def internal_request(self, method, path, body=None, content_type='application/json',
@@ -115,12 +138,8 @@ class APIServer:
         except APIError as e:
             return e.code, e.status()
 
-    def common_headers(self, req, with_flow=True):
-        h = [('Audit-Id', req.audit_id), ('Cache-Control', 'no-cache, private')]
-        if with_flow:
-            h += [('X-Kubernetes-Pf-Flowschema-Uid', self.flow_uid),
-                  ('X-Kubernetes-Pf-Prioritylevel-Uid', self.level_uid)]
-        return h
+    def common_headers(self, req):
+        return [('Audit-Id', req.audit_id), ('Cache-Control', 'no-cache, private')] + flow_headers(req)
 
     # ----- entry point -----
 
@@ -130,10 +149,21 @@ class APIServer:
         # Logged when it starts (long watches show up at once); code/seconds filled in at the end.
         entry = {'method': req.method, 'path': req.path, 'query': req.raw_query, 'code': 0,
                  'proto': req.proto, 'userAgent': req.headers.get('user-agent', ''), 'user': '',
-                 'peer': '%s:%s' % tuple(req.peer[:2]) if req.peer else ''}
+                 'peer': '%s:%s' % tuple(req.peer[:2]) if req.peer else '',
+                 'flowSchema': '', 'priorityLevel': ''}
         self.request_log.append(entry)
         del self.request_log[:-2000]
         try:
+            # The filter order of kube-apiserver: authentication (a bad token is 401 even on
+            # /version, and has no X-Kubernetes-Pf-* headers), then priority and fairness (a 429
+            # from it carries them), then everything else. Faults act while the seat is held,
+            # so a delay fault keeps a seat busy.
+            req.user = self.auth.authenticate(req.headers, req.peer_cert)
+            req.apf_ticket = await self.flowcontrol.admit(req)
+            if req.method in WRITES:
+                wait = self.storage_wait()
+                if wait > 0:
+                    await asyncio.sleep(wait)
             fault = self.faults.match(req)
             if fault is not None:
                 code = await fault.apply(self, req, resp)
@@ -147,17 +177,28 @@ class APIServer:
             code = 499
             raise
         finally:
+            if req.apf_ticket is not None:
+                req.apf_ticket.release()
             entry.update(code=code, user=req.user.name if req.user else '',
                          seconds=round(time.monotonic() - started, 3))
+            if req.flow_schema is not None:
+                entry.update(flowSchema=req.flow_schema.name, priorityLevel=req.priority_level.name)
+
+    def storage_wait(self):
+        """How long a write waits for "etcd" while it holds its seat: --write-latency, plus its
+        turn when --write-rate caps the writes per second (commits are serialized, as a loaded
+        real apiserver's are). The real one holds a write's seat meanwhile, which is what makes a
+        burst of writes queue and, past the queues, get 429s."""
+        wait = self.options.write_latency
+        if self.options.write_rate > 0:
+            now = time.monotonic()
+            slot = max(now, self.next_commit)
+            self.next_commit = slot + 1.0 / self.options.write_rate
+            wait += slot - now
+        return wait
 
     async def dispatch(self, req, resp):
         path = req.path.rstrip('/') or '/'
-        # Authentication happens before anything else (a bad token is 401 even on /version).
-        try:
-            req.user = self.auth.authenticate(req.headers, req.peer_cert)
-        except APIError as e:
-            await self.send_error(req, resp, e, with_flow=False)
-            return e.code
         if path in ('/healthz', '/livez', '/readyz') or path.startswith(('/healthz/', '/livez/', '/readyz/')):
             return await self.health(req, resp, path)
         if path == '/version':
@@ -438,27 +479,34 @@ class APIServer:
             ct = 'application/json'
         await self.send(req, resp, code, body, ct, extra=list(extra))
 
-    async def send_error(self, req, resp, err, with_flow=True):
+    async def send_error(self, req, resp, err):
         if err.plain:
             await self.send(req, resp, err.code, err.message.encode(), 'text/plain; charset=utf-8',
-                            extra=[('X-Content-Type-Options', 'nosniff')], with_flow=with_flow)
+                            extra=[('X-Content-Type-Options', 'nosniff')] + list(err.headers.items()))
             return
         extra = list(err.headers.items())
         body = gojson.dumps(err.status(), err.pretty or self.pretty(req))
-        await self.send(req, resp, err.code, body, 'application/json', extra=extra, with_flow=with_flow)
+        await self.send(req, resp, err.code, body, 'application/json', extra=extra)
 
     async def send(self, req, resp, code, body, content_type, extra=(), cache='no-cache, private',
-                   with_flow=True, fixed_length=False):
+                   fixed_length=False):
         headers = [('Audit-Id', req.audit_id), ('Cache-Control', cache)]
         if content_type:
             headers.append(('Content-Type', content_type))
         headers += list(extra)
-        if with_flow:
-            headers += [('X-Kubernetes-Pf-Flowschema-Uid', self.flow_uid),
-                        ('X-Kubernetes-Pf-Prioritylevel-Uid', self.level_uid)]
+        headers += flow_headers(req)
         if len(body) >= GZIP_MIN and 'gzip' in req.headers.get('accept-encoding', ''):
             body = gzip.compress(body)
             headers += [('Content-Encoding', 'gzip'), ('Vary', 'Accept-Encoding')]
             fixed_length = True
         headers.sort(key=lambda h: h[0].lower())
         await resp.send(code, headers, body, fixed_length=fixed_length)
+
+
+def flow_headers(req):
+    """The UIDs of the FlowSchema and priority level that classified the request (none before
+    classification, e.g. on a 401)."""
+    if req.flow_schema is None:
+        return []
+    return [('X-Kubernetes-Pf-Flowschema-Uid', req.flow_schema.uid),
+            ('X-Kubernetes-Pf-Prioritylevel-Uid', req.priority_level.uid)]

@@ -9,6 +9,9 @@ tokens.json:
 A rule matches like an RBAC PolicyRule ("*" wildcards; resources may name a subresource as
 "services/status"; optional resourceNames and namespaces). Group system:masters may do anything.
 A client certificate authenticates as its CN (groups from O), with that user's rules.
+A user named `system:serviceaccount:NS:NAME` is a ServiceAccount: like the apiserver's
+ServiceAccount token authenticator, it also gets the groups `system:serviceaccounts` and
+`system:serviceaccounts:NS` (API Priority and Fairness classifies it by them).
 """
 
 import json
@@ -42,8 +45,8 @@ class Auth:
 
     def user(self, name, extra_groups=()):
         u = self.users.get(name, {})
-        return User(name, list(u.get('groups', [])) + list(extra_groups) + ['system:authenticated'],
-                    u.get('rules', []))
+        return User(name, service_account_groups(name) + list(u.get('groups', [])) + list(extra_groups)
+                    + ['system:authenticated'], u.get('rules', []))
 
     def authenticate(self, headers, peer_cert):
         """-> User, or raise 401. A bad token is 401 even if a certificate was presented."""
@@ -106,6 +109,13 @@ class Auth:
             return   # system:discovery / system:basic-user: any authenticated user
         raise APIError(403, 'forbidden: User "%s" cannot %s path "%s"' % (user.name, verb, path),
                        'Forbidden', {}, headers={'X-Content-Type-Options': 'nosniff'})
+
+
+def service_account_groups(name):
+    parts = name.split(':')
+    if len(parts) == 4 and parts[:2] == ['system', 'serviceaccount'] and parts[2] and parts[3]:
+        return ['system:serviceaccounts', 'system:serviceaccounts:' + parts[2]]
+    return []
 
 
 def _match(allowed, value):

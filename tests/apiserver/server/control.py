@@ -6,6 +6,7 @@
   POST   /request   {"method","path","body","contentType","query"} -> {"code", "body"}
                     runs one API request as system:masters through the normal REST code
   POST   /objects   <object>          -> create (namespace from metadata), {"code","body"}
+  POST   /objects   {"kind": "List", "items": [<object>, ...]} -> create each, {"codes": [...]}
   PUT    /objects   <object>          -> update, {"code","body"}
   DELETE /objects?apiVersion=&kind=&namespace=&name= -> delete, {"code","body"}
   POST   /faults    {"type": "error"|"delay"|"close"|"cut-watch", "count": 1,
@@ -17,8 +18,14 @@
   POST   /restart                         close watches + restart the watch caches at the current RV
   POST   /compact   {"resourceVersion": N, "watchCache": true}   (default: current RV)
   POST   /options   {"bookmarkInterval": 1.0, "bookmarkBeforeTimeout": 2.0,
-                     "minRequestTimeout": 1800, "versionMinor": "33"}
-  GET    /requests, DELETE /requests      log of API requests (method, path, code, user, proto, peer)
+                     "minRequestTimeout": 1800, "versionMinor": "33", "writeLatency": 0.01,
+                     "writeRate": 470}
+  GET    /requests, DELETE /requests      log of API requests (method, path, code, user, proto, peer,
+                                          flowSchema, priorityLevel)
+  GET    /flowcontrol                     API Priority and Fairness: per priority level seats,
+                                          inFlight, queued, dispatched, rejected (429s), peaks;
+                                          the FlowSchemas in matching order with their match counts
+  DELETE /flowcontrol                     reset those counters
 """
 
 import asyncio
@@ -97,6 +104,8 @@ class Control:
                     return 404, {'error': 'unknown kind'}
                 ns = q.get('namespace')
                 return 200, [api.rest.external(res, o) for o in api.store.items(res.storage, ns)]
+            if method == 'POST' and data.get('kind') == 'List':
+                return 200, {'codes': [self.create(o) for o in data.get('items') or []]}
             if method in ('POST', 'PUT'):
                 res = _resource_for(data.get('apiVersion'), data.get('kind'))
                 if res is None:
@@ -147,14 +156,27 @@ class Control:
             o.bookmark_interval = float(data.get('bookmarkInterval', o.bookmark_interval))
             o.bookmark_before_timeout = float(data.get('bookmarkBeforeTimeout', o.bookmark_before_timeout))
             o.min_request_timeout = float(data.get('minRequestTimeout', o.min_request_timeout))
+            o.write_latency = float(data.get('writeLatency', o.write_latency))
+            o.write_rate = float(data.get('writeRate', o.write_rate))
             o.version_minor = str(data.get('versionMinor', o.version_minor))
             return 200, vars(o)
+        if path == '/flowcontrol':
+            if method == 'DELETE':
+                api.flowcontrol.reset_counters()
+            return 200, api.flowcontrol.describe()
         if path == '/requests':
             if method == 'DELETE':
                 api.request_log.clear()
                 return 200, []
             return 200, api.request_log
         return 404, {'error': 'no such control endpoint: %s %s' % (method, path)}
+
+    def create(self, obj):
+        res = _resource_for(obj.get('apiVersion'), obj.get('kind'))
+        if res is None:
+            return 404
+        ns = obj.get('metadata', {}).get('namespace', 'default')
+        return self.api.internal_request('POST', _object_path(res, ns), obj)[0]
 
     def dump(self):
         api = self.api

@@ -9,7 +9,7 @@ aggregated list. The self-subject access review of authorization.k8s.io is liste
 import hashlib
 
 from . import gojson
-from .resources import RESOURCES, GROUP_ORDER
+from .resources import RESOURCES, GROUP_ORDER, group_version
 
 SUB_VERBS = {'status': ['get', 'patch', 'update'], 'finalize': ['update']}
 AGGREGATED_CT = 'application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList'
@@ -28,7 +28,8 @@ def api_versions(server_address):
 
 
 def _group_entry(g):
-    gv = {'groupVersion': g + '/v1', 'version': 'v1'}
+    v = group_version(g)
+    gv = {'groupVersion': g + '/' + v, 'version': v}
     return {'name': g, 'versions': [gv], 'preferredVersion': gv}
 
 
@@ -63,7 +64,7 @@ def resource_list(group):
                               'namespaced': r.namespaced, 'kind': r.kind, 'verbs': SUB_VERBS[sub]})
     if group == '':
         return {'kind': 'APIResourceList', 'groupVersion': 'v1', 'resources': resources}
-    return {'kind': 'APIResourceList', 'apiVersion': 'v1', 'groupVersion': group + '/v1',
+    return {'kind': 'APIResourceList', 'apiVersion': 'v1', 'groupVersion': group + '/' + group_version(group),
             'resources': resources}
 
 
@@ -96,7 +97,7 @@ def aggregated(legacy_core):
                                 'freshness': 'Current'}]}]
     else:
         items = [{'metadata': {'name': g, 'creationTimestamp': None},
-                  'versions': [{'version': 'v1', 'resources': _aggregated_resources(g),
+                  'versions': [{'version': group_version(g), 'resources': _aggregated_resources(g),
                                 'freshness': 'Current'}]} for g in GROUP_ORDER]
     return {'kind': 'APIGroupDiscoveryList', 'apiVersion': 'apidiscovery.k8s.io/v2beta1',
             'metadata': {}, 'items': items}

@@ -15,11 +15,12 @@ import json
 from . import gojson
 from .gotypes import (Struct, Map, List, Ptr, _Str, _Int, _Bool, _Float, _Time, _IntOrString,
                       _Quantity, _Raw)
-from .resources import RESOURCES, GROUP_ORDER
+from .resources import RESOURCES, GROUP_ORDER, FLOWCONTROL, group_version
 
 VERSION = 'v1.28.7'
 PKG = {'': 'io.k8s.api.core.v1', 'discovery.k8s.io': 'io.k8s.api.discovery.v1',
-       'coordination.k8s.io': 'io.k8s.api.coordination.v1', 'events.k8s.io': 'io.k8s.api.events.v1'}
+       'coordination.k8s.io': 'io.k8s.api.coordination.v1', 'events.k8s.io': 'io.k8s.api.events.v1',
+       FLOWCONTROL: 'io.k8s.api.flowcontrol.v1beta3'}
 
 
 def _schema(t):
@@ -93,7 +94,7 @@ def _op(r, action, op_id, body=False, patch=False):
 
 def _gv_doc(group):
     paths, schemas = {}, {}
-    prefix = '/apis/%s/v1' % group if group else '/api/v1'
+    prefix = '/apis/%s/%s' % (group, group_version(group)) if group else '/api/v1'
     for r in (x for x in RESOURCES if x.group == group):
         name = '%s.%s' % (PKG[group], r.kind)
         s = _schema(r.type)
@@ -125,7 +126,7 @@ class OpenAPI:
     def __init__(self):
         self.docs = {}
         for g in [''] + [g for g in GROUP_ORDER if any(r.group == g for r in RESOURCES)]:
-            key = 'apis/%s/v1' % g if g else 'api/v1'
+            key = 'apis/%s/%s' % (g, group_version(g)) if g else 'api/v1'
             body = gojson.dumps(_gv_doc(g))
             self.docs[key] = (body, hashlib.sha512(body).hexdigest().upper())
 

@@ -4,10 +4,9 @@ Strategic merge and apply are schema-driven: lists merge by their patchMergeKey 
 atomic lists are replaced whole (e.g. status.loadBalancer.ingress, EndpointSlice endpoints).
 """
 
-import copy
 import json
 
-from .gotypes import Struct, Map, List, deref
+from .gotypes import clone, Struct, Map, List, deref
 from . import managedfields as mf
 
 
@@ -18,14 +17,19 @@ class PatchError(Exception):
 # ----- RFC 7386 ---------------------------------------------------------------------------------
 
 def merge_patch(target, patch):
+    """target with patch merged in; neither argument is changed (both are copied once)."""
+    return _merge_into(clone(target), clone(patch))
+
+
+def _merge_into(target, patch):
     if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    out = copy.deepcopy(target) if isinstance(target, dict) else {}
+        return patch
+    out = target if isinstance(target, dict) else {}
     for k, v in patch.items():
         if v is None:
             out.pop(k, None)
         else:
-            out[k] = merge_patch(out.get(k), v)
+            out[k] = _merge_into(out.get(k), v)
     return out
 
 
@@ -59,7 +63,7 @@ def _walk(doc, parts):
 def json_patch(doc, ops):
     if not isinstance(ops, list):
         raise PatchError('json patch must be a list')
-    doc = copy.deepcopy(doc)
+    doc = clone(doc)
     for op in ops:
         kind = op.get('op')
         parts = _pointer(op.get('path', ''))
@@ -69,7 +73,7 @@ def json_patch(doc, ops):
             continue
         if kind in ('move', 'copy'):
             src = _pointer(op.get('from', ''))
-            value = copy.deepcopy(_walk(doc, src))
+            value = clone(_walk(doc, src))
             if kind == 'move':
                 doc = _remove(doc, src)
             doc = _add(doc, parts, value)
@@ -77,11 +81,11 @@ def json_patch(doc, ops):
         if kind == 'remove':
             doc = _remove(doc, parts)
         elif kind == 'add':
-            doc = _add(doc, parts, copy.deepcopy(op.get('value')))
+            doc = _add(doc, parts, clone(op.get('value')))
         elif kind == 'replace':
             _walk(doc, parts)
             doc = _remove(doc, parts)
-            doc = _add(doc, parts, copy.deepcopy(op.get('value')))
+            doc = _add(doc, parts, clone(op.get('value')))
         else:
             raise PatchError('unexpected kind of operation %r' % kind)
     return doc
@@ -138,12 +142,12 @@ def _child_type(typ, key):
 
 def strategic_merge(orig, patch, typ):
     if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
+        return clone(patch)
     if patch.get('$patch') == 'replace':
-        return {k: copy.deepcopy(v) for k, v in patch.items() if k != '$patch'}
+        return {k: clone(v) for k, v in patch.items() if k != '$patch'}
     if patch.get('$patch') == 'delete':
         return None
-    out = copy.deepcopy(orig) if isinstance(orig, dict) else {}
+    out = clone(orig) if isinstance(orig, dict) else {}
     orders = {}
     retain = patch.get('$retainKeys')
     for k, v in patch.items():
@@ -176,7 +180,7 @@ def strategic_merge(orig, patch, typ):
             if merged is not None:
                 out[k] = merged
         else:
-            out[k] = copy.deepcopy(v)
+            out[k] = clone(v)
     for field, order in orders.items():
         if isinstance(out.get(field), list):
             out[field] = _reorder(out[field], order, deref(_child_type(typ, field)))
@@ -188,10 +192,10 @@ def strategic_merge(orig, patch, typ):
 def _merge_list(orig, patch, typ):
     """Merge by key. Without $setElementOrder the result lists the patch's items first (in patch
     order), then the items only the server had (normalizeElementOrder; 10-nodes/05)."""
-    orig = copy.deepcopy(orig) if isinstance(orig, list) else []
+    orig = clone(orig) if isinstance(orig, list) else []
     key = typ.merge_key
     if any(isinstance(x, dict) and x.get('$patch') == 'replace' for x in patch):
-        return [copy.deepcopy({k: v for k, v in x.items() if k != '$patch'}) if isinstance(x, dict) else x
+        return [clone({k: v for k, v in x.items() if k != '$patch'}) if isinstance(x, dict) else x
                 for x in patch if not (isinstance(x, dict) and x.get('$patch') == 'replace')]
     if key is None:   # primitive list with strategy merge: a set union
         return [v for v in patch] + [o for o in orig if o not in patch]
@@ -225,22 +229,22 @@ def apply_merge(live, config, typ):
     """Merge an applied configuration into the live object (structured merge by schema)."""
     t = deref(typ) if typ is not None else None
     if isinstance(config, dict) and isinstance(t, (Struct, Map)) and not getattr(t, 'atomic', False):
-        out = copy.deepcopy(live) if isinstance(live, dict) else {}
+        out = clone(live) if isinstance(live, dict) else {}
         for k, v in config.items():
             ct = t.field(k) if isinstance(t, Struct) else t.elem
             out[k] = apply_merge(out.get(k), v, ct)
         return out
     if isinstance(config, list) and isinstance(t, List) and t.kind in ('map', 'set'):
-        out = copy.deepcopy(live) if isinstance(live, list) else []
+        out = clone(live) if isinstance(live, list) else []
         for item in config:
             k = mf.element_key(t, item)
             idx = next((i for i, o in enumerate(out) if mf.element_key(t, o) == k), None)
             if idx is None:
-                out.append(copy.deepcopy(item))
+                out.append(clone(item))
             elif t.kind == 'map':
                 out[idx] = apply_merge(out[idx], item, t.elem)
         return out
-    return copy.deepcopy(config)
+    return clone(config)
 
 
 def remove_paths(obj, paths, typ):

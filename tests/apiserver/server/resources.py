@@ -7,6 +7,7 @@ from .kinds.endpointslices import EndpointSliceStrategy
 from .kinds.namespaces import NamespaceStrategy
 from .kinds.nodes import NodeStrategy
 from .kinds import events
+from .kinds.flowcontrol import FlowSchemaStrategy, PriorityLevelConfigurationStrategy
 
 ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch']
 
@@ -58,6 +59,8 @@ def _core_events_to_external(o):
     return o
 
 
+FLOWCONTROL = 'flowcontrol.apiserver.k8s.io'
+
 RESOURCES = [
     Resource('namespaces', 'namespace', 'Namespace', '', 'v1', False, schema.Namespace,
              NamespaceStrategy, short_names=['ns'],
@@ -86,10 +89,16 @@ RESOURCES = [
              selector_style=LABEL_STYLE, watch_cache=False, storage='events',
              hash_='r2yiGXH7wu8=', to_internal=events.v1_to_core, to_external=events.core_to_v1,
              field_label_map=events.V1_FIELD_LABELS),
+    Resource('flowschemas', 'flowschema', 'FlowSchema', FLOWCONTROL, 'v1beta3', False,
+             schema.FlowSchema, FlowSchemaStrategy, subresources=('status',), hash_='9bSnTLYweJ0='),
+    Resource('prioritylevelconfigurations', 'prioritylevelconfiguration', 'PriorityLevelConfiguration',
+             FLOWCONTROL, 'v1beta3', False, schema.PriorityLevelConfiguration,
+             PriorityLevelConfigurationStrategy, subresources=('status',), hash_='BFVwf8eYnsw='),
 ]
 
 # Served groups, in /apis order (as the real server lists them).
-GROUP_ORDER = ['events.k8s.io', 'coordination.k8s.io', 'discovery.k8s.io', 'authorization.k8s.io']
+GROUP_ORDER = ['events.k8s.io', 'coordination.k8s.io', 'discovery.k8s.io', FLOWCONTROL,
+               'authorization.k8s.io']
 
 
 def find(group, version, plural):
@@ -99,10 +108,15 @@ def find(group, version, plural):
     return None
 
 
+def group_version(group):
+    """The one version served for a group (1.28 also serves flowcontrol v1beta2: not here)."""
+    return 'v1beta3' if group == FLOWCONTROL else 'v1'
+
+
 def group_versions():
     gvs = [('', 'v1')]
     for g in GROUP_ORDER:
-        gvs.append((g, 'v1'))
+        gvs.append((g, group_version(g)))
     return gvs
 
 

@@ -6,10 +6,8 @@ allocation (422) -> validation (422) -> storage (409).
 """
 
 import base64
-import copy
 import json
 import random
-import uuid
 
 import yaml
 
@@ -18,7 +16,7 @@ from .errors import (APIError, bad_request, not_found, already_exists, conflict,
                      precondition_conflict, invalid_object, invalid_options, invalid, required,
                      forbidden, unsupported_media_type_patch, unsupported_media_type_body, details,
                      expired, qualified, internal)
-from .gotypes import DecodeError, normalize, nil_empty_collections, now_time
+from .gotypes import clone, DecodeError, normalize, nil_empty_collections, now_time
 from .schema import DeleteOptions
 
 GENERATE_CHARS = 'bcdfghjklmnpqrstvwxz2456789'
@@ -103,8 +101,12 @@ class Rest:
             if mode != 'Ignore':
                 warnings = [('Warning', '299 - "unknown field \\"%s\\""' % u) for u in unknown]
         obj.setdefault('metadata', {})
+        # Defaulting may add fields anywhere: decode again, unless it changed nothing (a patch
+        # of a stored object, the hot case), for decoding is idempotent.
+        before = clone(obj)
         res.strategy.defaults(obj)
-        obj, _ = normalize(obj, res.type)
+        if obj != before:
+            obj, _ = normalize(obj, res.type)
         return obj, warnings
 
     # ----- helpers -----------------------------------------------------------------------------
@@ -129,9 +131,17 @@ class Rest:
         return one(req.query, 'fieldManager') or mf.manager_from_user_agent(req.headers.get('user-agent'))
 
     def external(self, res, obj):
+        """A private copy of a stored object as the resource's API version shows it."""
         if res.storage_converts:
-            return _reorder_type_meta(normalize(res.to_external(copy.deepcopy(obj)), res.type)[0])
-        return copy.deepcopy(obj)
+            return _reorder_type_meta(normalize(res.to_external(clone(obj)), res.type)[0])
+        return clone(obj)
+
+    def view(self, res, obj):
+        """external() without the copy when no conversion is needed: only for callers that
+        read it (encode an answer), never change it (it may be the stored object itself)."""
+        if res.storage_converts:
+            return self.external(res, obj)
+        return obj
 
     def invalid(self, res, name, errs):
         # Validation runs on the internal (storage) object: events.k8s.io errors say "Event".
@@ -176,7 +186,7 @@ class Rest:
         obj = self.store.get(res.storage, ns, name)
         if obj is None:
             raise not_found(res, name)
-        return Result(self.external(res, obj))
+        return Result(self.view(res, obj))
 
     def check_rv_not_future(self, rv):
         try:
@@ -260,7 +270,7 @@ class Rest:
             filtered = page
         out_items = []
         for o in filtered:
-            e = self.external(res, o)
+            e = dict(self.view(res, o))     # a shallow copy is enough to drop the type meta
             e.pop('kind', None)
             e.pop('apiVersion', None)
             out_items.append(e)
@@ -327,15 +337,15 @@ class Rest:
         except APIError:
             strat.after_delete(obj, self.server)   # release allocations
             raise
-        obj['metadata']['uid'] = str(uuid.uuid4())
+        obj['metadata']['uid'] = strat.new_uid(obj, self.server)
         obj['metadata']['creationTimestamp'] = now_time()
         warnings = list(warnings) + [('Warning', '299 - "%s"' % w) for w in strat.warnings_on_create(obj)]
         stored = self.finish(internal_res, obj)
         if dry_run:
             strat.after_delete(obj, self.server)
-            return Result(self.external(res, stored), 201, list(warnings))
+            return Result(self.view(res, stored), 201, list(warnings))
         self.store.create(res.storage, stored)
-        return Result(self.external(res, stored), 201, list(warnings))
+        return Result(self.view(res, stored), 201, list(warnings))
 
     # ----- UPDATE (PUT) ------------------------------------------------------------------------
 
@@ -367,7 +377,7 @@ class Rest:
     def write_update(self, req, res, current, new_ext, subresource, warnings=(), apply_entries=None):
         """Shared tail of PUT and PATCH: managed fields, strategy, validation, no-op detection."""
         strat = res.strategy
-        old_ext = self.external(res, current)
+        old_ext = self.view(res, current)
         name = current['metadata']['name']
         new_ext['metadata']['resourceVersion'] = current['metadata']['resourceVersion']
         for k in ('uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation'):
@@ -376,7 +386,7 @@ class Rest:
             else:
                 new_ext['metadata'].pop(k, None)
         new = res.to_internal(new_ext)
-        old = copy.deepcopy(current)
+        old = clone(current)
         taken = []
         if subresource == 'status':
             strat.prepare_status_update(new, old)
@@ -385,9 +395,14 @@ class Rest:
                 taken = strat.fill_update(new, old, self.server) or []
             strat.prepare_update(new, old)
         internal_res = self.server.storage_resource(res)
-        new = normalize(new, internal_res.type)[0]
+        if subresource != 'status' or res.storage_converts:
+            new = normalize(new, internal_res.type)[0]
+        # else: a /status write is decoded already (its status from the body, the rest from the
+        # stored object); only the order of the top-level fields may differ, which managedFields
+        # do not see and finish() restores.
+
         # managedFields are computed on the external shape, after the reset of ignored parts.
-        new_ext2 = self.external(res, new)
+        new_ext2 = self.view(res, new)     # `new` is ours: changing it in place is fine
         if apply_entries is not None:
             new_ext2['metadata']['managedFields'] = apply_entries
         else:
@@ -409,16 +424,16 @@ class Rest:
             raise
         stored = self.finish(internal_res, new)
         if stored == current:
-            return Result(self.external(res, current), 200, list(warnings))
+            return Result(self.view(res, current), 200, list(warnings))
         if _dry(req):
-            return Result(self.external(res, stored), 200, list(warnings))
+            return Result(self.view(res, stored), 200, list(warnings))
         if hasattr(strat, 'after_update'):
             strat.after_update(stored, current, self.server)
         if stored['metadata'].get('deletionTimestamp') and not stored['metadata'].get('finalizers'):
             self.store.delete(res.storage, current)
-            return Result(self.external(res, stored), 200, list(warnings))
+            return Result(self.view(res, stored), 200, list(warnings))
         self.store.update(res.storage, stored, current)
-        return Result(self.external(res, stored), 200, list(warnings))
+        return Result(self.view(res, stored), 200, list(warnings))
 
     # ----- PATCH -------------------------------------------------------------------------------
 
@@ -437,7 +452,7 @@ class Rest:
             raise bad_request('error decoding patch: %s' % e) if ct != 'application/merge-patch+json' \
                 else bad_request('the object provided is unrecognized (must be of type %s): '
                                  "couldn't get version/kind; json parse error: %s" % (res.kind, e))
-        doc = self.external(res, current)
+        doc = self.view(res, current)     # every patch function works on its own copy
         try:
             if ct == 'application/json-patch+json':
                 patched = patchmod.json_patch(doc, body)
@@ -470,7 +485,7 @@ class Rest:
             raise bad_request('error decoding YAML: %s' % e)
         if not isinstance(config, dict):
             raise bad_request('error decoding YAML: not an object')
-        cfg, warnings = self.decode_body(req, res, data=copy.deepcopy(config), from_patch=True)
+        cfg, warnings = self.decode_body(req, res, data=clone(config), from_patch=True)
         # Only what the user wrote is applied (not the zero values the Go types add).
         cfg = _prune_to(cfg, config, res.type)
         current = self.store.get(res.storage, ns or '', name)
@@ -556,7 +571,7 @@ class Rest:
         if current['metadata'].get('finalizers'):
             if current['metadata'].get('deletionTimestamp'):
                 return Result(self.external(res, current))
-            new = copy.deepcopy(current)
+            new = clone(current)
             new['metadata']['deletionTimestamp'] = now_time()
             new['metadata']['deletionGracePeriodSeconds'] = 0
             self.store.update(res.storage, new, current)

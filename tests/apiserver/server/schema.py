@@ -199,3 +199,63 @@ SelfSubjectAccessReview = Struct('v1.SelfSubjectAccessReview', TYPE_META + [
     F('status', Struct('v1.SubjectAccessReviewStatus', [
         F('allowed', Bool), F('denied', Bool, True), F('reason', Str, True),
         F('evaluationError', Str, True)]), True)])
+
+# ----- flowcontrol.apiserver.k8s.io/v1beta3 (API Priority and Fairness) -------------------------
+
+FlowSchemaCondition = Struct('v1beta3.FlowSchemaCondition', [
+    F('type', Str, True), F('status', Str, True), F('lastTransitionTime', Time, True),
+    F('reason', Str, True), F('message', Str, True)])
+
+_NAME_ONLY = [F('name', Str)]
+
+FlowSubject = Struct('v1beta3.Subject', [
+    F('kind', Str),
+    F('user', Ptr(Struct('v1beta3.UserSubject', _NAME_ONLY)), True),
+    F('group', Ptr(Struct('v1beta3.GroupSubject', _NAME_ONLY)), True),
+    F('serviceAccount', Ptr(Struct('v1beta3.ServiceAccountSubject', [
+        F('namespace', Str), F('name', Str)])), True)])
+
+# `namespaces` has no omitempty in the Go type: a cluster-scope-only rule prints "namespaces":null.
+ResourcePolicyRule = Struct('v1beta3.ResourcePolicyRule', [
+    F('verbs', List(Str, 'set')), F('apiGroups', List(Str, 'set')), F('resources', List(Str, 'set')),
+    F('clusterScope', Bool, True), F('namespaces', List(Str, 'set'))])
+
+NonResourcePolicyRule = Struct('v1beta3.NonResourcePolicyRule', [
+    F('verbs', List(Str, 'set')), F('nonResourceURLs', List(Str, 'set'))])
+
+PolicyRulesWithSubjects = Struct('v1beta3.PolicyRulesWithSubjects', [
+    F('subjects', List(FlowSubject)), F('resourceRules', List(ResourcePolicyRule), True),
+    F('nonResourceRules', List(NonResourcePolicyRule), True)])
+
+FlowSchema = Struct('v1beta3.FlowSchema', TYPE_META + [
+    F('metadata', ObjectMeta, True),
+    F('spec', Struct('v1beta3.FlowSchemaSpec', [
+        F('priorityLevelConfiguration', Struct('v1beta3.PriorityLevelConfigurationReference', _NAME_ONLY)),
+        F('matchingPrecedence', Int32),
+        F('distinguisherMethod', Ptr(Struct('v1beta3.FlowDistinguisherMethod', [F('type', Str)])), True),
+        F('rules', List(PolicyRulesWithSubjects), True)]), True),
+    F('status', Struct('v1beta3.FlowSchemaStatus', [
+        F('conditions', List(FlowSchemaCondition, 'map', ('type',), merge_key='type', strategy='merge'), True)]),
+      True)])
+
+PriorityLevelConfigurationCondition = Struct('v1beta3.PriorityLevelConfigurationCondition',
+                                             FlowSchemaCondition.fields)
+
+QueuingConfiguration = Struct('v1beta3.QueuingConfiguration', [
+    F('queues', Int32), F('handSize', Int32), F('queueLengthLimit', Int32)])
+
+PriorityLevelConfiguration = Struct('v1beta3.PriorityLevelConfiguration', TYPE_META + [
+    F('metadata', ObjectMeta, True),
+    F('spec', Struct('v1beta3.PriorityLevelConfigurationSpec', [
+        F('type', Str),
+        F('limited', Ptr(Struct('v1beta3.LimitedPriorityLevelConfiguration', [
+            F('nominalConcurrencyShares', Int32),
+            F('limitResponse', Struct('v1beta3.LimitResponse', [
+                F('type', Str), F('queuing', Ptr(QueuingConfiguration), True)]), True),
+            F('lendablePercent', Ptr(Int32), True), F('borrowingLimitPercent', Ptr(Int32), True)])), True),
+        F('exempt', Ptr(Struct('v1beta3.ExemptPriorityLevelConfiguration', [
+            F('nominalConcurrencyShares', Ptr(Int32), True),
+            F('lendablePercent', Ptr(Int32), True)])), True)]), True),
+    F('status', Struct('v1beta3.PriorityLevelConfigurationStatus', [
+        F('conditions', List(PriorityLevelConfigurationCondition, 'map', ('type',), merge_key='type', strategy='merge'), True)]),
+      True)])

@@ -7,10 +7,10 @@ Everything runs on the single asyncio thread, so there are no locks.
 """
 
 import collections
-import copy
 import time
 
 from .schema import ObjectMeta
+from .gotypes import clone
 
 META_ORDER = [f.name for f in ObjectMeta.fields]
 
@@ -139,7 +139,7 @@ class Store:
 
     def delete(self, res, prev):
         m = prev['metadata']
-        obj = copy.deepcopy(prev)
+        obj = clone(prev)
         return self._write(res, (m.get('namespace', ''), m['name']), 'DELETED', obj, prev)
 
     # ----- history -----

@@ -1,8 +1,8 @@
 """Server-side printing: `Accept: application/json;as=Table;v=v1;g=meta.k8s.io` (kubectl get)."""
 
-import copy
 
 from .tablecolumns import COLUMNS
+from .gotypes import clone
 
 EVENT_COLUMNS = [
     {'name': 'Last Seen', 'type': 'string', 'format': '', 'description': 'Time when last event occurred', 'priority': 0},
@@ -33,13 +33,13 @@ def wants_table(accept):
 
 
 def columns(res):
-    return copy.deepcopy(COLUMNS.get(res.plural) if res.plural != 'events' else EVENT_COLUMNS) or \
+    return clone(COLUMNS.get(res.plural) if res.plural != 'events' else EVENT_COLUMNS) or \
         [{'name': 'Name', 'type': 'string', 'format': 'name', 'description': 'Name', 'priority': 0},
          {'name': 'Age', 'type': 'string', 'format': '', 'description': 'Age', 'priority': 0}]
 
 
 def row(res, internal_obj, external_obj):
-    meta = copy.deepcopy(external_obj['metadata'])
+    meta = clone(external_obj['metadata'])
     return {'cells': res.strategy.table_cells(internal_obj),
             'object': {'kind': 'PartialObjectMetadata', 'apiVersion': 'meta.k8s.io/v1', 'metadata': meta}}
 

@@ -3,6 +3,9 @@
 (03-services/21, 10-nodes/13 and the kubectl -v=9 logs 02-kubectl/13,18,23.) Events use the
 printer columns of the apiserver source, which the corpus does not record."""
 
+_NAME = 'Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names'
+_AGE = 'CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata'
+
 COLUMNS = {
     'services': [
         {'name': 'Name', 'type': 'string', 'format': 'name', 'description': 'Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names', 'priority': 0},
@@ -42,4 +45,23 @@ COLUMNS = {
         {'name': 'Holder', 'type': 'string', 'format': '', 'description': 'holderIdentity contains the identity of the holder of a current lease.', 'priority': 0},
         {'name': 'Age', 'type': 'string', 'format': '', 'description': 'CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata', 'priority': 0},
     ],
+    # flowcontrol: the printer columns of the v1.28 source (not in the recordings).
+    'flowschemas': [
+        {'name': 'Name', 'type': 'string', 'format': 'name', 'description': _NAME, 'priority': 0},
+        {'name': 'PriorityLevel', 'type': 'string', 'format': '', 'description': '`name` is the name of the priority level configuration being referenced Required.', 'priority': 0},
+        {'name': 'MatchingPrecedence', 'type': 'string', 'format': '', 'description': '`matchingPrecedence` is used to choose among the FlowSchemas that match a given request. The chosen FlowSchema is among those with the numerically lowest (which we take to be logically highest) MatchingPrecedence.  Each MatchingPrecedence value must be ranged in [1,10000]. Note that if the precedence is not specified, it will be set to 1000 as default.', 'priority': 0},
+        {'name': 'DistinguisherMethod', 'type': 'string', 'format': '', 'description': '`distinguisherMethod` defines how to compute the flow distinguisher for requests that match this schema. `nil` specifies that the distinguisher is disabled and thus will always be the empty string.', 'priority': 0},
+        {'name': 'Age', 'type': 'string', 'format': '', 'description': _AGE, 'priority': 0},
+        {'name': 'MissingPL', 'type': 'string', 'format': '', 'description': 'references a broken or non-existent PriorityLevelConfiguration', 'priority': 0},
+    ],
+    'prioritylevelconfigurations': [
+        {'name': 'Name', 'type': 'string', 'format': 'name', 'description': _NAME, 'priority': 0},
+        {'name': 'Type', 'type': 'string', 'format': '', 'description': '`type` indicates whether this priority level is subject to limitation on request execution.  A value of `"Exempt"` means that requests of this priority level are not subject to a limit (and thus are never queued) and do not detract from the capacity made available to other priority levels.  A value of `"Limited"` means that (a) requests of this priority level _are_ subject to limits and (b) some of the server\'s limited capacity is made available exclusively to this priority level. Required.', 'priority': 0},
+        {'name': 'NominalConcurrencyShares', 'type': 'string', 'format': '', 'description': '`nominalConcurrencyShares` (NCS) contributes to the computation of the NominalConcurrencyLimit (NominalCL) of this level. This is the number of execution seats available at this priority level.', 'priority': 0},
+        {'name': 'Queues', 'type': 'string', 'format': '', 'description': '`queues` is the number of queues for this priority level. The queues exist independently at each apiserver. The value must be positive.  Setting it to 1 effectively precludes shufflesharding and thus makes the distinguisher method of associated flow schemas irrelevant.  This field has a default value of 64.', 'priority': 0},
+        {'name': 'HandSize', 'type': 'string', 'format': '', 'description': '`handSize` is a small positive number that configures the shuffle sharding of requests into queues.  When enqueuing a request at this priority level the request\'s flow identifier (a string pair) is hashed and the hash value is used to shuffle the list of queues and deal a hand of the size specified here.  The request is put into one of the shortest queues in that hand. `handSize` must be no larger than `queues`, and should be significantly smaller (so that a few heavy flows do not saturate most of the queues).  See the user-facing documentation for more extensive guidance on setting this field.  This field has a default value of 8.', 'priority': 0},
+        {'name': 'QueueLengthLimit', 'type': 'string', 'format': '', 'description': '`queueLengthLimit` is the maximum number of requests allowed to be waiting in a given queue of this priority level at a time; excess requests are rejected.  This value must be positive.  If not specified, it will be defaulted to 50.', 'priority': 0},
+        {'name': 'Age', 'type': 'string', 'format': '', 'description': _AGE, 'priority': 0},
+    ],
 }
+

@@ -15,10 +15,12 @@ import h2.config
 import h2.connection
 import h2.events
 import h2.exceptions
+from hpack import NeverIndexedHeaderTuple
 
 from .api import Request
 
 CHUNK_THRESHOLD = 2048
+WRITE_BACKLOG = 256 * 1024      # HTTP/2: wait for the socket beyond this much unsent data
 
 
 def http_date():
@@ -53,8 +55,10 @@ class Listener:
         self.conns = set()
 
     async def start(self):
+        # Go's listener takes somaxconn (4096) as its backlog: a burst of connections is queued
+        # by the kernel, not dropped (asyncio's default is 100).
         self.server = await asyncio.start_server(self.on_conn, self.host, self.port, ssl=self.ssl_ctx,
-                                                 reuse_address=True)
+                                                 reuse_address=True, backlog=4096)
         self.port = self.server.sockets[0].getsockname()[1]
 
     async def refuse(self, seconds, drop_existing):
@@ -257,16 +261,16 @@ class H2Response:
         self.closed = asyncio.Event()
 
     async def send(self, code, headers, body, fixed_length=False):
-        hs = [(':status', str(code))] + [(k.lower(), v) for k, v in headers]
+        hs = [(':status', str(code))] + [_h2_header(k, v) for k, v in headers]
         if code not in (204, 304):
-            hs.append(('content-length', str(len(body))))
+            hs.append(NeverIndexedHeaderTuple('content-length', str(len(body))))
         hs.append(('date', http_date()))
         await self.conn.send_headers(self.sid, hs, end=not body)
         if body:
             await self.conn.send_data(self.sid, body, end=True)
 
     async def start(self, code, headers):
-        hs = [(':status', str(code))] + [(k.lower(), v) for k, v in sorted(headers, key=lambda h: h[0].lower())]
+        hs = [(':status', str(code))] + [_h2_header(k, v) for k, v in sorted(headers, key=lambda h: h[0].lower())]
         hs.append(('date', http_date()))
         await self.conn.send_headers(self.sid, hs, end=False)
 
@@ -281,27 +285,47 @@ class H2Response:
         await self.abort()
 
     async def abort(self):
-        # The apiserver process going away: the whole connection drops, no END_STREAM.
+        # The apiserver process going away: the whole connection drops, no END_STREAM. What was
+        # already sent (e.g. half an event) goes out first.
+        self.conn._write()
         self.conn.writer.transport.abort()
 
     def closed_event(self):
         return self.closed
 
 
+def _h2_header(name, value):
+    # A value that differs in every answer would only churn the HPACK table: not indexed.
+    name = name.lower()
+    return NeverIndexedHeaderTuple(name, value) if name == 'audit-id' else (name, value)
+
+
 class H2Conn:
     def __init__(self, api, reader, writer, cert, peer):
         self.api, self.reader, self.writer, self.cert, self.peer = api, reader, writer, cert, peer
-        self.h2 = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False,
-                                                                      header_encoding='utf-8'))
+        # Our own headers are well-formed: h2 need not check them (the client's still are).
+        self.h2 = h2.connection.H2Connection(h2.config.H2Configuration(
+            client_side=False, header_encoding='utf-8', validate_outbound_headers=False,
+            normalize_outbound_headers=False))
         self.streams = {}      # sid -> [headers, body, response]
         self.window = asyncio.Event()
         self.tasks = set()
+        self.flush_scheduled = False
 
     async def flush(self):
-        data = self.h2.data_to_send()
-        if data:
-            self.writer.write(data)
+        """Frames go out at the end of the loop iteration, so the answers of every stream that
+        finished in it share one TLS record and one send() (fewer syscalls and wake-ups)."""
+        if not self.flush_scheduled:
+            self.flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._write)
+        if self.writer.transport.get_write_buffer_size() > WRITE_BACKLOG:
             await self.writer.drain()
+
+    def _write(self):
+        self.flush_scheduled = False
+        data = self.h2.data_to_send()
+        if data and not self.writer.transport.is_closing():
+            self.writer.write(data)
 
     async def send_headers(self, sid, headers, end):
         if sid not in self.streams:

@@ -65,7 +65,7 @@ class WatchStream:
         return None
 
     def encode(self, type_, obj):
-        ext = self.rest.external(self.res, obj)
+        ext = self.rest.view(self.res, obj)
         if self.as_table and type_ in ('ADDED', 'MODIFIED', 'DELETED'):
             t = tablemod.table(self.res, {'resourceVersion': ext['metadata'].get('resourceVersion', '')},
                                [tablemod.row(self.res, obj, ext)], with_columns=not self.columns_sent)
@@ -120,6 +120,9 @@ class WatchStream:
                 return
             for type_, obj in initial:
                 await self.send(self.encode(type_, obj))
+            # Priority and fairness: a watch holds its seat only until it is initialized.
+            if self.req.apf_ticket is not None:
+                self.req.apf_ticket.release()
             await self.live(watcher, start_rv, bookmarks, timeout)
         except (ConnectionError, asyncio.CancelledError):
             raise

@@ -9,6 +9,7 @@ import socket
 import ssl
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 import urllib.request
@@ -19,15 +20,26 @@ PYTHON = '/usr/bin/python3'
 SAMPLES = os.environ.get('K8S_API_SAMPLES', '/work/shared/k8s-api-samples')
 
 ADMIN, LIMITED, LBD = 'admin-token-0123456789', 'limited-token-0123456789', 'lbd-token-0123456789'
+# ServiceAccounts (users named system:serviceaccount:NS:NAME get the ServiceAccount groups):
+# lbd's own, another one outside kube-system, one inside kube-system.
+SA, SA_OTHER, SA_KUBE_SYSTEM = 'sa-lbd-token-0123456789', 'sa-other-token-0123456789', 'sa-ks-token-0123456789'
+SA_USER = 'system:serviceaccount:lbd-system:lbd'
+SA_OTHER_USER = 'system:serviceaccount:other:flood'
+SA_KUBE_SYSTEM_USER = 'system:serviceaccount:kube-system:lbd'
+LBD_RULES = [
+    {'verbs': ['get', 'list', 'watch'], 'apiGroups': ['', 'discovery.k8s.io'],
+     'resources': ['services', 'endpointslices', 'nodes']},
+    {'verbs': ['patch', 'update'], 'apiGroups': [''], 'resources': ['services/status']},
+    {'verbs': ['*'], 'apiGroups': ['coordination.k8s.io'], 'resources': ['leases'],
+     'namespaces': ['lbd-system']}]
 TOKENS = {
     'users': {'admin': {'groups': ['system:masters']}, 'limited-user': {},
-              'lbd': {'rules': [
-                  {'verbs': ['get', 'list', 'watch'], 'apiGroups': ['', 'discovery.k8s.io'],
-                   'resources': ['services', 'endpointslices', 'nodes']},
-                  {'verbs': ['patch', 'update'], 'apiGroups': [''], 'resources': ['services/status']},
-                  {'verbs': ['*'], 'apiGroups': ['coordination.k8s.io'], 'resources': ['leases'],
-                   'namespaces': ['lbd-system']}]}},
-    'tokens': {ADMIN: 'admin', LIMITED: 'limited-user', LBD: 'lbd'},
+              'lbd': {'rules': LBD_RULES},
+              SA_USER: {'rules': LBD_RULES},
+              SA_OTHER_USER: {'rules': LBD_RULES},
+              SA_KUBE_SYSTEM_USER: {'rules': [{'verbs': ['*'], 'apiGroups': ['*'], 'resources': ['*']}]}},
+    'tokens': {ADMIN: 'admin', LIMITED: 'limited-user', LBD: 'lbd', SA: SA_USER, SA_OTHER: SA_OTHER_USER,
+               SA_KUBE_SYSTEM: SA_KUBE_SYSTEM_USER},
 }
 
 
@@ -131,6 +143,87 @@ class Server:
 
     def fault(self, **spec):
         return self.control('POST', '/faults', spec)
+
+
+class Burst:
+    """Requests sent at the same moment, each on its own HTTP/1.1 connection: every thread
+    connects (TLS done), then a barrier releases them together. `results[i]` is a Response with
+    `.seconds` (request sent -> answer read), or the exception it met."""
+
+    def __init__(self, server, requests, token=ADMIN, ua='lbd-apiserver-tests/1.0'):
+        self.results = [None] * len(requests)
+        self.barrier = threading.Barrier(len(requests) + 1)
+        self.threads = [threading.Thread(target=self._one, args=(i, server, r, token, ua), daemon=True)
+                        for i, r in enumerate(requests)]
+        for t in self.threads:
+            t.start()
+        self.barrier.wait(timeout=120)
+
+    def _one(self, i, server, req, token, ua):
+        method, path, body = req
+        c = server.conn()
+        try:
+            c.connect()
+            self.barrier.wait(timeout=120)
+            h = {'User-Agent': ua, 'Accept': 'application/json', 'Authorization': 'Bearer ' + token}
+            if body is not None:
+                h['Content-Type'] = 'application/merge-patch+json'
+            t0 = time.monotonic()
+            c.request(method, path, body=body, headers=h)
+            r = c.getresponse()
+            out = Response(r.status, r.getheaders(), r.read())
+            out.seconds = time.monotonic() - t0
+            self.results[i] = out
+        except Exception as e:   # reported through results, looked at by the test
+            self.results[i] = e
+        finally:
+            c.close()
+
+    def wait(self, timeout=120):
+        deadline = time.monotonic() + timeout
+        for t in self.threads:
+            t.join(max(0.0, deadline - time.monotonic()))
+        return self.results
+
+
+def h2_request(server, method, path, body=None, token=ADMIN, content_type='application/merge-patch+json'):
+    """One request over HTTP/2 (python3-h2): Response with lower-case header names."""
+    import h2.config
+    import h2.connection
+    import h2.events
+    ctx = ssl.create_default_context(cafile=server.ca)
+    ctx.set_alpn_protocols(['h2'])
+    sock = ctx.wrap_socket(socket.create_connection(('127.0.0.1', server.port), timeout=30),
+                           server_hostname='127.0.0.1')
+    conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True, header_encoding='utf-8'))
+    conn.initiate_connection()
+    headers = [(':method', method), (':scheme', 'https'), (':authority', '127.0.0.1:%d' % server.port),
+               (':path', path), ('user-agent', 'lbd-apiserver-tests/1.0'), ('accept', 'application/json'),
+               ('authorization', 'Bearer ' + token)]
+    if body is not None:
+        headers.append(('content-type', content_type))
+    conn.send_headers(1, headers, end_stream=body is None)
+    if body is not None:
+        conn.send_data(1, body if isinstance(body, bytes) else body.encode(), end_stream=True)
+    sock.sendall(conn.data_to_send())
+    status, hdrs, data = None, [], b''
+    try:
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                raise EOFError('connection closed')
+            for ev in conn.receive_data(chunk):
+                if isinstance(ev, h2.events.ResponseReceived):
+                    hdrs = [(k, v) for k, v in ev.headers if not k.startswith(':')]
+                    status = int(dict(ev.headers)[':status'])
+                elif isinstance(ev, h2.events.DataReceived):
+                    data += ev.data
+                    conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
+                elif isinstance(ev, h2.events.StreamEnded):
+                    return Response(status, hdrs, data)
+            sock.sendall(conn.data_to_send())
+    finally:
+        sock.close()
 
 
 class WatchStream:

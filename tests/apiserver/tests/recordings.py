@@ -13,7 +13,7 @@ import urllib.parse
 
 import yaml
 
-from harness import SAMPLES, ADMIN, LIMITED
+from harness import SAMPLES, ADMIN, LIMITED, SA
 
 BIND_KEYS = {'uid', 'resourceVersion', 'clusterIP', 'clusterIPs', 'nodePort', 'healthCheckNodePort',
              'continue', 'serverAddress'}
@@ -21,7 +21,8 @@ TOKEN_RE = re.compile(r'[A-Za-z0-9.:-]+')
 TIME_KEYS = {'creationTimestamp', 'deletionTimestamp', 'time'}
 TIME_RE = re.compile(r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?Z$')
 AGE_RE = re.compile(r'^\d+[smhdy](\d+[smh])?$')
-TOKENS = {'admin': ADMIN, 'limited': LIMITED, 'bad': 'not-a-valid-token', 'none': None}
+TOKENS = {'admin': ADMIN, 'limited': LIMITED, 'bad': 'not-a-valid-token', 'none': None, 'lbd-sa': SA}
+PF_HEADERS = ('x-kubernetes-pf-flowschema-uid', 'x-kubernetes-pf-prioritylevel-uid')
 
 
 class Exchange:
@@ -53,6 +54,7 @@ class Replayer:
     def __init__(self, server):
         self.s = server
         self.binds = {}
+        self.pf_seen = {}   # our X-Kubernetes-Pf-* UID -> the recorded one it was bound to
         self.times = {}     # recorded time -> ours, first seen (only to rewrite later requests)
         self.problems = []
 
@@ -187,6 +189,21 @@ class Replayer:
         for h in ('warning', 'retry-after', 'cache-control', 'vary', 'x-content-type-options', 'content-encoding'):
             if h in x.resp_headers:
                 self.eq(self.subst_str(x.resp_headers[h]), r.header(h), where + ' ' + h)
+        # Priority and fairness: present exactly where recorded (not on a 401), and one recorded
+        # FlowSchema / level UID is always the same one of ours (recordings of other runs of the
+        # apiserver have other UIDs; 16-priority-and-fairness has ours).
+        for h in PF_HEADERS:
+            if h not in x.resp_headers:
+                self.eq(None, r.header(h), where + ' ' + h)
+            elif r.header(h) is None:
+                self.problems.append('%s: no %s header' % (where, h))
+            else:
+                self.bind(x.resp_headers[h], r.header(h), where + ' ' + h)
+                # ... and one of ours always stands for the same recorded one (no two merged)
+                seen = self.pf_seen.setdefault(r.header(h), x.resp_headers[h])
+                if seen != x.resp_headers[h]:
+                    self.problems.append('%s: %s %s stands for recorded %s and %s'
+                                         % (where, h, r.header(h), seen, x.resp_headers[h]))
         if headers_only:
             return r
         if ct and ct.startswith('application/json') and x.resp_body.strip():

@@ -7,9 +7,10 @@ on things the double deliberately does not have are listed in SKIPPED with the r
 """
 
 import os
+import time
 import unittest
 
-from harness import ServerTest, SAMPLES
+from harness import ServerTest, Burst, SAMPLES, SA
 from recordings import Replayer, Exchange
 
 P = '/api/v1/namespaces/demo/services'
@@ -200,6 +201,45 @@ class Recordings(ServerTest):
         self.assertEqual(self.s.get('/apis/discovery.k8s.io/v1').json(), rec)
         rec = _j.loads(Exchange('01-discovery', '13-apis-events.k8s.io-v1').resp_body)
         self.assertEqual(self.s.get('/apis/events.k8s.io/v1').json(), rec)
+
+
+@unittest.skipUnless(os.path.isdir(os.path.join(SAMPLES, '16-priority-and-fairness')), 'recordings not available')
+class PriorityAndFairness(ServerTest):
+    """16-priority-and-fairness, recorded with --max-requests-inflight=4
+    --max-mutating-requests-inflight=2: ServiceAccount lbd-system/lbd writes Service status; one
+    answer is a 200, one a 429 of a full workload-low. The UIDs are the bootstrap ones."""
+    server_args = ('--max-requests-inflight', '4', '--max-mutating-requests-inflight', '2')
+
+    def test_16_priority_and_fairness(self):
+        r = Replayer(self.s)
+        r.setup('POST', '/api/v1/namespaces', {'apiVersion': 'v1', 'kind': 'Namespace', 'metadata': {'name': 'apf'}})
+        # s7 as `kubectl create` made it (its managedFields entry is in the recorded answer)
+        r.setup('POST', '/api/v1/namespaces/apf/services?fieldManager=kubectl-create', svc(
+            's7', ports=[{'protocol': 'TCP', 'port': 80, 'targetPort': 80}], selector={'app': 'x'},
+            type='LoadBalancer', sessionAffinity='None', externalTrafficPolicy='Cluster',
+            internalTrafficPolicy='Cluster', allocateLoadBalancerNodePorts=False))
+        ok = r.replay('16-priority-and-fairness', '01-status-patch-200', token='lbd-sa')
+        # Fill workload-low for this flow: its 3 seats held by slow writes, the 6 queues of its
+        # hand (50 each) by 300 more; the next write is turned away.
+        self.s.fault(type='delay', seconds=30, count=3, method='PATCH', path='/services/hold-')
+        held = Burst(self.s, [('PATCH', '/api/v1/namespaces/apf/services/hold-%d/status' % i, '{}')
+                              for i in range(303)], token=SA)
+        deadline = time.monotonic() + 60
+        while self.s.control('GET', '/flowcontrol')['priorityLevels']['workload-low']['queued'] < 300:
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.05)
+        rejected = r.replay('16-priority-and-fairness', '02-status-patch-429', token='lbd-sa')
+        self.assertEqual(r.problems, [], '\n'.join(r.problems))
+        for name, got in (('01-status-patch-200', ok), ('02-status-patch-429', rejected)):
+            x = Exchange('16-priority-and-fairness', name)
+            self.assertEqual([(k, v) for k, v in got.headers if k.startswith('X-Kubernetes-Pf')],
+                             [(k, v) for k, v in ((k, x.resp_headers[k.lower()]) for k in (
+                                 'X-Kubernetes-Pf-Flowschema-Uid', 'X-Kubernetes-Pf-Prioritylevel-Uid'))])
+        self.assertEqual([k for k, _ in rejected.headers],
+                         ['Audit-Id', 'Cache-Control', 'Content-Type', 'Retry-After', 'X-Content-Type-Options',
+                          'X-Kubernetes-Pf-Flowschema-Uid', 'X-Kubernetes-Pf-Prioritylevel-Uid', 'Date',
+                          'Content-Length'])
+        del held     # its 303 requests end with the server
 
 
 if __name__ == '__main__':

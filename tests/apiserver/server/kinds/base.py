@@ -1,6 +1,7 @@
 """The per-kind registry strategy: what differs between kinds in the generic REST flow."""
 
 import datetime
+import uuid
 
 from .. import validation
 from ..errors import invalid
@@ -51,6 +52,9 @@ class Strategy:
         pass
 
     # -- registry strategy (after managedFields; not tracked) --
+    def new_uid(self, obj, server):
+        return str(uuid.uuid4())
+
     def prepare_create(self, obj, server):
         if self.tracks_generation:
             obj['metadata']['generation'] = 1
