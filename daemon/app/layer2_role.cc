@@ -39,9 +39,8 @@ bool Layer2Role::wanted(const Config& config) {
   return false;
 }
 
-Layer2Role::Layer2Role(boost::asio::io_context& io, KubernetesWatch& cluster,
-                       const Config& config, std::string node,
-                       std::shared_ptr<spdlog::logger> log)
+Layer2Role::Layer2Role(boost::asio::io_context& io, KubernetesWatch& cluster, const Config& config,
+                       std::string node, std::shared_ptr<spdlog::logger> log)
     : io_(io),
       cluster_(cluster),
       log_(std::move(log)),
@@ -66,37 +65,37 @@ Layer2Role::Layer2Role(boost::asio::io_context& io, KubernetesWatch& cluster,
     cluster_stale_ = true;
     decideSoon();
   };
-  subscribe(cluster_.services().cache(), 
-      {[changed](const k8s::Service&) { changed(); },
-       [changed](const k8s::Service&, const k8s::Service&) { changed(); },
-       [changed](const k8s::Service&) { changed(); }, changed});
-  subscribe(cluster_.endpointSlices().cache(), 
-      {[changed](const k8s::EndpointSlice&) { changed(); },
-       [changed](const k8s::EndpointSlice&, const k8s::EndpointSlice&) { changed(); },
-       [changed](const k8s::EndpointSlice&) { changed(); }, changed});
-  subscribe(cluster_.nodes().cache(), 
-      {[changed](const k8s::Node&) { changed(); },
-       [changed](const k8s::Node&, const k8s::Node&) { changed(); },
-       [changed](const k8s::Node&) { changed(); }, changed});
-  subscribe(cluster_.leases().cache(), 
-      {[this](const k8s::Lease& lease) { onLease(lease, false); },
-       [this](const k8s::Lease&, const k8s::Lease& lease) { onLease(lease, false); },
-       [this](const k8s::Lease& lease) { onLease(lease, true); },
-       [this] {
-         for (const auto& [key, lease] : cluster_.leases().cache().objects()) {
-           election_.observeLease(lease, Clock::now());
-         }
-         decideSoon();
-       }});
-  election_.setLocalEligibility([this](const election::Vip& vip) {
-    return !interfacesFor(vip.ip, vip.pool).empty();
-  });
+  subscribe(cluster_.services().cache(),
+            {[changed](const k8s::Service&) { changed(); },
+             [changed](const k8s::Service&, const k8s::Service&) { changed(); },
+             [changed](const k8s::Service&) { changed(); }, changed});
+  subscribe(cluster_.endpointSlices().cache(),
+            {[changed](const k8s::EndpointSlice&) { changed(); },
+             [changed](const k8s::EndpointSlice&, const k8s::EndpointSlice&) { changed(); },
+             [changed](const k8s::EndpointSlice&) { changed(); }, changed});
+  subscribe(cluster_.nodes().cache(), {[changed](const k8s::Node&) { changed(); },
+                                       [changed](const k8s::Node&, const k8s::Node&) { changed(); },
+                                       [changed](const k8s::Node&) { changed(); }, changed});
+  subscribe(cluster_.leases().cache(),
+            {[this](const k8s::Lease& lease) { onLease(lease, false); },
+             [this](const k8s::Lease&, const k8s::Lease& lease) { onLease(lease, false); },
+             [this](const k8s::Lease& lease) { onLease(lease, true); },
+             [this] {
+               for (const auto& [key, lease] : cluster_.leases().cache().objects()) {
+                 election_.observeLease(lease, Clock::now());
+               }
+               decideSoon();
+             }});
+  election_.setLocalEligibility(
+      [this](const election::Vip& vip) { return !interfacesFor(vip.ip, vip.pool).empty(); });
 }
 
 Layer2Role::~Layer2Role() {
   *alive_ = false;
-  for (auto& unsubscribe : unsubscribe_) unsubscribe();
-  for (auto& [name, responder] : responders_) (void)responder->setOwned({});
+  for (auto& unsubscribe : unsubscribe_)
+    unsubscribe();
+  for (auto& [name, responder] : responders_)
+    (void)responder->setOwned({});
 }
 
 void Layer2Role::start() {
@@ -120,12 +119,11 @@ void Layer2Role::configure(const Config& config) {
 
 void Layer2Role::rebuildCluster() {
   cluster_stale_ = false;
-  election_.setCluster(
-      election::ClusterView::build(cluster_.services().cache().objects(),
-                                   cluster_.endpointSlices().cache().objects(),
-                                   cluster_.nodes().cache().objects(), config_.pools,
-                                   config_.kubernetes),
-      Clock::now());
+  election_.setCluster(election::ClusterView::build(cluster_.services().cache().objects(),
+                                                    cluster_.endpointSlices().cache().objects(),
+                                                    cluster_.nodes().cache().objects(),
+                                                    config_.pools, config_.kubernetes),
+                       Clock::now());
 }
 
 void Layer2Role::onLease(const k8s::Lease& lease, bool deleted) {
@@ -140,7 +138,8 @@ void Layer2Role::onLease(const k8s::Lease& lease, bool deleted) {
 bool Layer2Role::synced() const {
   // A Lease missing from a half-listed cache would look like a free VIP.
   return cluster_.leases().cache().synced() && cluster_.services().cache().synced() &&
-         cluster_.endpointSlices().cache().synced() && cluster_.nodes().cache().synced() && links_.synchronized();
+         cluster_.endpointSlices().cache().synced() && cluster_.nodes().cache().synced() &&
+         links_.synchronized();
 }
 
 void Layer2Role::decideSoon() {
@@ -162,9 +161,12 @@ void Layer2Role::decide() {
 
 void Layer2Role::apply(election::Decisions decisions) {
   applyAnnounce(decisions.announce);  // first: stop answering before letting go
-  for (const auto& claim : decisions.claims) writeVipLease(claim.vip, claim.lease_name);
-  for (const auto& release : decisions.releases) writeVipLease(release.vip, release.lease_name);
-  for (const auto& change : decisions.owner_changes) reportOwnerChange(change);
+  for (const auto& claim : decisions.claims)
+    writeVipLease(claim.vip, claim.lease_name);
+  for (const auto& release : decisions.releases)
+    writeVipLease(release.vip, release.lease_name);
+  for (const auto& change : decisions.owner_changes)
+    reportOwnerChange(change);
   if (decisions.next_wakeup && running_) {
     decide_timer_.expires_at(*decisions.next_wakeup);
     decide_timer_.async_wait([this, alive = alive_](const boost::system::error_code& error) {
@@ -179,8 +181,8 @@ std::vector<std::string> Layer2Role::interfacesFor(const IpAddress& vip,
   std::vector<std::string> names;
   const Pool* pool = config_.findPool(pool_name);
   if (pool == nullptr) return names;
-  for (const auto& interface : l2::selectAnnounceInterfacesForPool(links_.table(), *pool, vip)
-                                   .interfaces) {
+  for (const auto& interface :
+       l2::selectAnnounceInterfacesForPool(links_.table(), *pool, vip).interfaces) {
     names.push_back(interface.name);
   }
   return names;
@@ -198,9 +200,11 @@ void Layer2Role::applyAnnounce(const std::set<IpAddress>& announce) {
   announce_ = announce;
   std::map<std::string, std::set<IpAddress>> wanted;
   std::map<IpAddress, std::string> pools;
-  for (const auto& status : election_.status(Clock::now())) pools[status.vip] = status.pool;
+  for (const auto& status : election_.status(Clock::now()))
+    pools[status.vip] = status.pool;
   for (const auto& vip : announce) {
-    for (auto& interface : interfacesFor(vip, pools[vip])) wanted[interface].insert(vip);
+    for (auto& interface : interfacesFor(vip, pools[vip]))
+      wanted[interface].insert(vip);
   }
   // Interfaces that answer nothing any more first: fewer answers is always safe.
   for (auto it = answering_.begin(); it != answering_.end();) {
@@ -223,7 +227,8 @@ void Layer2Role::applyAnnounce(const std::set<IpAddress>& announce) {
       if (!before.contains(vip)) startBurst(interface, vip);
     }
     for (const auto& vip : before) {
-      if (!vips.contains(vip)) log_->info("{}: no longer answering for {}", interface, vip.toString());
+      if (!vips.contains(vip))
+        log_->info("{}: no longer answering for {}", interface, vip.toString());
     }
   }
 }
@@ -318,7 +323,8 @@ void Layer2Role::refresh() {
     for (const auto& [interface, vips] : answering_) {
       auto responder = responders_.find(interface);
       if (responder == responders_.end()) continue;
-      for (const auto& vip : vips) (void)responder->second->announce(vip);
+      for (const auto& vip : vips)
+        (void)responder->second->announce(vip);
     }
     if (config_.l2.refresh_interval.count() > 0) refresh();
   });
@@ -353,8 +359,7 @@ void Layer2Role::writeVipLease(const IpAddress& vip, const std::string& lease_na
   lease_client_.writeFrom(
       config_.election.lease_namespace, lease_name, cachedLease(lease_name),
       [this, vip](const std::optional<k8s::Lease>& current) {
-        return election_.leaseToWrite(vip, current, Clock::now(),
-                                      std::chrono::system_clock::now());
+        return election_.leaseToWrite(vip, current, Clock::now(), std::chrono::system_clock::now());
       },
       [this, alive = alive_, vip, lease_name](k8s::LeaseWriteResult result) {
         if (!*alive) return;
@@ -491,7 +496,8 @@ std::vector<ResponderView> Layer2Role::responders() const {
     auto found = answering_.find(interface);
     view.vips = found == answering_.end() ? 0 : found->second.size();
     view.counters = responder->counters();
-    if (auto warning = kernel_arp_warnings_.find(interface); warning != kernel_arp_warnings_.end()) {
+    if (auto warning = kernel_arp_warnings_.find(interface);
+        warning != kernel_arp_warnings_.end()) {
       view.kernel_arp_warning = warning->second;
     }
     views.push_back(std::move(view));

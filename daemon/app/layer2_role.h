@@ -110,8 +110,8 @@ class Layer2Role {
   bool cluster_stale_ = true;  // informer caches changed since the VIP table was built
   std::optional<k8s::Lease> own_heartbeat_;  // as the server stored our last write
   std::string heartbeat_error_;
-  std::set<std::string> vip_writes_in_flight_;  // Lease names
-  std::set<IpAddress> announce_;                 // what the election last said
+  std::set<std::string> vip_writes_in_flight_;            // Lease names
+  std::set<IpAddress> announce_;                          // what the election last said
   std::map<std::string, std::set<IpAddress>> answering_;  // interface -> VIPs answered there
   std::map<std::string, std::unique_ptr<raw::NeighborResponder>> responders_;
   std::map<std::string, std::string> kernel_arp_warnings_;  // interface -> message

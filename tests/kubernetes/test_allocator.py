@@ -106,7 +106,7 @@ class AllocatorTest(AllocatorHarness):
         services = wait_for(lambda: [s for s in lab.lbctl_json('services') if s['namespace'] == self.ns],
                             what='lbctl services')
         self.assertEqual(services, [{'namespace': self.ns, 'name': 'web', 'ips': ['192.0.2.1'], 'pool': 'main',
-                                     'state': 'assigned', 'reason': '', 'message': ''}])
+                                     'state': 'assigned', 'reason': '', 'message': '', 'vips': []}])
         pools = {p['name']: p for p in lab.lbctl_json('pools')}
         self.assertEqual(pools['main']['used'], 1)
         self.assertEqual(pools['main']['usage'], [{'family': 'ipv4', 'size': 16, 'used': 1, 'free': 15}])

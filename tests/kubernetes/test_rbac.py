@@ -5,6 +5,7 @@ while a write outside the granted namespace is refused."""
 
 import json
 import os
+import subprocess
 import unittest
 
 import yaml
@@ -93,6 +94,61 @@ class ShippedRbac(ClusterTest):
         self.assertEqual(r['outcome'], 'failed')
         self.assertIn('403', r['error'])
         self.assertIsNone(self.cluster.get('Lease', 'elsewhere', 'lbd-allocator'))
+
+
+SA_TOKEN = 'lbd-serviceaccount-token-0123456789'
+SA_USER = 'system:serviceaccount:lbd-system:lbd'
+
+
+@unittest.skipIf(REAL, 'needs the API test server (its request log shows the classification)')
+class ShippedFlowSchema(unittest.TestCase):
+    """The FlowSchema in etc/rbac.yaml, applied with kubectl, moves lbd's Lease requests from
+    workload-low (where every ServiceAccount lands) to leader-election, and nothing else."""
+
+    def setUp(self):
+        tokens = dict(harness.TOKENS)
+        tokens['users'] = dict(tokens['users'], **{SA_USER: {'rules': shipped_rules('lbd-system')}})
+        tokens['tokens'] = dict(tokens['tokens'], **{SA_TOKEN: SA_USER})
+        probe_server = TestServerCluster()
+        path = os.path.join(probe_server.server.dir, 'sa-tokens.json')
+        with open(path, 'w') as f:
+            json.dump(tokens, f)
+        self.cluster = TestServerCluster('--tokens', path)
+        probe_server.close()
+        self.addCleanup(self.cluster.close)
+        self.cluster.create({'apiVersion': 'v1', 'kind': 'Namespace', 'metadata': {'name': 'lbd-system'}})
+        self.server = self.cluster.server
+
+    def level_of(self, path):
+        r = self.server.request('GET', path, token=SA_TOKEN)
+        self.assertIn(r.status, (200, 404), r.body[:300])
+        levels = {pl['uid']: name for name, pl in self.server.control('GET', '/flowcontrol')['priorityLevels'].items()}
+        schemas = {fs['uid']: fs['name'] for fs in self.server.control('GET', '/flowcontrol')['flowSchemas']}
+        return (schemas[r.header('X-Kubernetes-Pf-Flowschema-Uid')],
+                levels[r.header('X-Kubernetes-Pf-Prioritylevel-Uid')])
+
+    def test_leases_go_to_leader_election_everything_else_stays_in_workload_low(self):
+        lease = '/apis/coordination.k8s.io/v1/namespaces/lbd-system/leases/lbd-allocator'
+        self.assertEqual(self.level_of(lease), ('service-accounts', 'workload-low'))
+        with open(RBAC) as f:
+            [schema] = [d for d in yaml.safe_load_all(f) if d['kind'] == 'FlowSchema']
+        self.assertEqual(schema['apiVersion'], 'flowcontrol.apiserver.k8s.io/v1')
+        # The test server is 1.28, which serves v1beta3 only: what docs/kubernetes.md tells
+        # users of 1.26-1.28 to do.
+        schema['apiVersion'] = 'flowcontrol.apiserver.k8s.io/v1beta3'
+        manifest = os.path.join(self.server.dir, 'flowschema.yaml')
+        with open(manifest, 'w') as f:
+            yaml.safe_dump(schema, f)
+        out = subprocess.run(['/usr/bin/kubectl', '--kubeconfig', self.cluster.kubeconfig, 'apply', '-f', manifest],
+                             capture_output=True, text=True)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(self.level_of(lease), ('lbd-leader-election', 'leader-election'))
+        self.assertEqual(self.level_of('/apis/coordination.k8s.io/v1/namespaces/lbd-system/leases'),
+                         ('lbd-leader-election', 'leader-election'))
+        self.assertEqual(self.level_of('/api/v1/services'), ('service-accounts', 'workload-low'))
+        # Only lbd's ServiceAccount: another one's Leases stay where they were.
+        self.assertEqual(schema['spec']['rules'][0]['subjects'],
+                         [{'kind': 'ServiceAccount', 'serviceAccount': {'name': 'lbd', 'namespace': 'lbd-system'}}])
 
 
 if __name__ == '__main__':
