@@ -21,6 +21,7 @@ import json
 import os
 import random
 import shlex
+import signal
 import sys
 import time
 
@@ -199,6 +200,10 @@ def main():
     p.add_argument('--interval', type=float, default=0.01, help='probe interval, s (default 0.01)')
     p.add_argument('--json', help='also write the figures here')
     a = p.parse_args()
+    # SIGTERM / SIGINT unwind through the finally blocks, so the lab and keepalived go away (a
+    # background job inherits SIGINT ignored: reset it too).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     print('$ ' + ' '.join(shlex.quote(x) for x in [sys.executable] + sys.argv), flush=True)
     print('load average before: %s' % ' '.join(open('/proc/loadavg').read().split()[:3]), flush=True)
     results = {}

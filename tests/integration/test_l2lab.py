@@ -64,6 +64,23 @@ class LabLifecycle(unittest.TestCase):
         self.assertEqual([ns for ns in root_namespace()['netns'] if ns not in before], [])
 
 
+    def test_namespaces_of_a_killed_run_are_removed(self):
+        # A lab whose process died without cleaning up (SIGKILL, CTest timeout): a namespace named
+        # after a pid that no longer runs, with a process still inside.
+        dead = subprocess.Popen(['true'])
+        dead.wait()
+        stale = 'lbdl2-%d-0-h1' % dead.pid
+        subprocess.run(['ip', 'netns', 'add', stale], check=True)
+        sleeper = subprocess.Popen(['ip', 'netns', 'exec', stale, 'sleep', '600'])
+        try:
+            L2Lab(hosts=1, api=False).close()
+            self.assertNotIn(stale, root_namespace()['netns'])
+            self.assertEqual(sleeper.wait(timeout=5), -signal.SIGKILL)
+        finally:
+            sleeper.kill()
+            subprocess.run(['ip', 'netns', 'del', stale], capture_output=True)
+
+
 class InTheLab(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -85,14 +102,18 @@ class InTheLab(unittest.TestCase):
         lab = self.lab
         if not lab.cluster.get('Node', None, 'h1'):
             lab.create_nodes()
-        out = json.loads(lab.kubectl('get', 'nodes', '-o', 'json', ns=lab.hosts[2].ns).stdout)
-        nodes = {n['metadata']['name']: n for n in out['items']}
+        # read back over HTTPS from a host, as lbd will (admin token of the lab's kubeconfig)
+        r = lab.run(lab.hosts[2].ns, 'curl', '-sS', '--fail', '--cacert', lab.server.ca, '-H',
+                    'Authorization: Bearer ' + lab.server.admin_token, lab.server.url + '/api/v1/nodes')
+        nodes = {n['metadata']['name']: n for n in json.loads(r.stdout)['items']}
         self.assertEqual(sorted(nodes), ['h1', 'h2', 'h3'])
         for h in lab.hosts:
             status = nodes[h.name]['status']
             self.assertIn({'type': 'InternalIP', 'address': h.ip4}, status['addresses'])
             self.assertIn({'type': 'InternalIP', 'address': h.ip6}, status['addresses'])
             self.assertTrue(any(c['type'] == 'Ready' and c['status'] == 'True' for c in status['conditions']))
+        with open(lab.server.kubeconfig) as f:
+            self.assertIn('server: https://192.0.2.10:6443', f.read())
 
     def test_client_reaches_every_host(self):
         lab = self.lab
