@@ -73,6 +73,8 @@ class LabLifecycle(unittest.TestCase):
         subprocess.run(['ip', 'netns', 'add', stale], check=True)
         sleeper = subprocess.Popen(['ip', 'netns', 'exec', stale, 'sleep', '600'])
         try:
+            wait_for(lambda: os.stat('/proc/%d/ns/net' % sleeper.pid).st_ino == os.stat('/run/netns/' + stale).st_ino,
+                     5, 'the sleeper inside the stale namespace')
             L2Lab(hosts=1, api=False).close()
             self.assertNotIn(stale, root_namespace()['netns'])
             self.assertEqual(sleeper.wait(timeout=5), -signal.SIGKILL)
@@ -201,10 +203,10 @@ class InTheLab(unittest.TestCase):
                               20, 'lbd on %s connected' % name)
             self.assertEqual(status['node'], name)
             self.assertEqual(status['kubernetes_server'], 'https://192.0.2.10:6443')
-        # lbd really runs in its host's namespace
-        pid = daemons['h1'].lbd.pid
-        self.assertEqual(os.readlink('/proc/%d/ns/net' % pid),
-                         os.readlink('/proc/%d/ns/net' % lab.spawn(lab.hosts[0].ns, ['sleep', '5']).pid))
+        # lbd really runs in its host's namespace (same inode as the bind mount in /run/netns)
+        for h in lab.hosts[:2]:
+            self.assertEqual(os.stat('/proc/%d/ns/net' % daemons[h.name].lbd.pid).st_ino,
+                             os.stat('/run/netns/' + h.ns).st_ino)
 
 
 if __name__ == '__main__':
