@@ -109,8 +109,11 @@ class Keepalived:
 
 
 class Lbd:
-    """lbd's layer-2 role: to be wired by whoever wires the daemon (start_all: lbd on every host
-    with a layer2 pool holding VIP4 and a Service owning it, h1 elected; crash/graceful as above)."""
+    """lbd's layer-2 role: to be wired by whoever wires the daemon. start_all(watch): lbd on every
+    host (lab.lbd(h), the lab's API server, Nodes from lab.create_nodes()) with a layer2 pool
+    holding VIP4 and a Service that gets it, h1 the owner; crash/graceful/reset as Keepalived's.
+    For arp-latency, probe the VIP answered by lbd's responder in the same run as the kernel's
+    own address, and print the ratio (target <= 2x): the figures move with the machine's load."""
     name = 'lbd'
 
     def __init__(self, lab, vip=VIP4):
