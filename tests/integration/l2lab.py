@@ -15,24 +15,22 @@ so a failure message says which host answered.
 
 Needs root, iproute2; tcpdump, iptables and curl for the helpers that use them.
 """
-import ctypes
 import itertools
 import json
 import os
 import shutil
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), 'kubernetes'))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), 'apiserver', 'tests'))
+from netns import kill_and_delete_netns, set_link, socket_in  # noqa: E402,F401  (re-exported)
 import cluster  # noqa: E402  (TestServerCluster: object helpers over the control API)
 import harness  # noqa: E402  (TOKENS: the admin / lbd / limited users of the API tests)
 import lbdlab  # noqa: E402
@@ -40,8 +38,6 @@ import lbdlab  # noqa: E402
 PYTHON = '/usr/bin/python3'
 APISERVER = os.path.join(os.path.dirname(HERE), 'apiserver', 'apiserver.py')
 API_PORT = 6443
-CLONE_NEWNET = 0x40000000
-_libc = ctypes.CDLL(None, use_errno=True)
 _labs = itertools.count()
 
 
@@ -60,59 +56,6 @@ def mac_for(octet):
     return '02:00:00:00:%02d:%02d' % divmod(octet, 100)
 
 
-def socket_in(netns, family=socket.AF_INET, kind=socket.SOCK_STREAM, proto=0):
-    """A socket that lives in `netns`, made by this process: setns() moves only the calling thread,
-    and a socket stays in the namespace it was created in, so a short-lived thread does it."""
-    out = {}
-
-    def make():
-        fd = os.open('/run/netns/' + netns, os.O_RDONLY | os.O_CLOEXEC)
-        try:
-            if _libc.setns(fd, CLONE_NEWNET) != 0:
-                raise OSError(ctypes.get_errno(), 'setns ' + netns)
-            out['socket'] = socket.socket(family, kind, proto)
-        except BaseException as e:  # re-raised in the caller's thread
-            out['error'] = e
-        finally:
-            os.close(fd)
-    t = threading.Thread(target=make)
-    t.start()
-    t.join()
-    if 'error' in out:
-        raise out['error']
-    return out['socket']
-
-
-def set_link(netns, ifname, up):
-    """`ip link set IFNAME up|down` in netns as one rtnetlink request from this process: about
-    0.1 ms, where running ip takes 25+ ms on a busy machine, and crash tests measure from here."""
-    IFF_UP, RTM_NEWLINK, IFLA_IFNAME = 1, 16, 3
-    name = ifname.encode() + b'\0'
-    attr = struct.pack('=HH', 4 + len(name), IFLA_IFNAME) + name
-    attr += b'\0' * (-len(attr) % 4)
-    # ifinfomsg with index 0: the kernel finds the link by IFLA_IFNAME in the socket's namespace
-    body = struct.pack('=BxHiII', socket.AF_UNSPEC, 0, 0, IFF_UP if up else 0, IFF_UP) + attr
-    request = struct.pack('=IHHII', 16 + len(body), RTM_NEWLINK, 0x1 | 0x4, 1, 0) + body  # REQUEST|ACK
-    with socket_in(netns, socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE) as s:
-        s.settimeout(5)
-        s.send(request)
-        error = struct.unpack('=i', s.recv(4096)[16:20])[0]       # NLMSG_ERROR: 0 is the ACK
-    if error:
-        raise OSError(-error, 'set %s %s in %s' % (ifname, 'up' if up else 'down', netns))
-
-
-def _kill_and_delete_netns(ns):
-    # Whatever still runs inside was started by a lab: kill it by pid, or the namespace would
-    # live on anonymously after `ip netns del` (RECIPES 2.1).
-    pids = subprocess.run(['ip', 'netns', 'pids', ns], capture_output=True, text=True).stdout.split()
-    for pid in pids:
-        try:
-            os.kill(int(pid), signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    subprocess.run(['ip', 'netns', 'del', ns], capture_output=True)
-
-
 def remove_stale_labs():
     """Namespaces of labs whose process is gone (killed by a CTest timeout, SIGKILL...): removed
     with what runs in them, so a crashed run does not leave the next one its mess. A lab whose
@@ -121,7 +64,7 @@ def remove_stale_labs():
         parts = ns.split('-')
         if len(parts) >= 4 and parts[0] == 'lbdl2' and parts[1].isdigit() and \
                 not os.path.exists('/proc/' + parts[1]):
-            _kill_and_delete_netns(ns)
+            kill_and_delete_netns(ns)
 
 
 def read_pcap(path):
@@ -350,7 +293,7 @@ class L2Lab:
             wait_for(lambda: self.carrier(e), 5, 'carrier on %s' % e.name)
 
     def _netns_del(self, ns):
-        _kill_and_delete_netns(ns)
+        kill_and_delete_netns(ns)
 
     def close(self):
         for d in reversed(list(self.daemons.values())):

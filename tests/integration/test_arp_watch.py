@@ -6,7 +6,6 @@ address seen as a conflict, a pulled cable seen as unanswered probes, announceme
 import json
 import os
 import socket
-import subprocess
 import time
 import unittest
 
