@@ -12,8 +12,9 @@ Scenarios (each trial starts from a fresh, stable state: everything restarted, h
   graceful    SIGTERM to the owner's daemon (it releases on purpose);
   arp-latency the kernel answering ARP for a host's own address, wire to wire on the client
               (1000 requests): the reference for lbd's user-space responder (target <= 2x).
-Reported: p50 / p99 / max in ms (p99 is nearest-rank: with 30 trials, the largest); also which host took over, probes answered by two MACs
-after the fault, and the unanswered window (last answer by the old owner -> first by the new).
+Reported: p50 / p99 / max in ms (p99 is nearest-rank: with 30 trials, the largest); also which
+host took over, probes answered by two MACs after the fault, and the unanswered window (last
+answer by the old owner -> first by the new).
 """
 import argparse
 import json
