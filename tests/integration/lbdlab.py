@@ -57,7 +57,10 @@ def wait_for(predicate, timeout=10.0, what="condition"):
 class Lab:
     """One temp dir + bus; start()/stop() lbd as often as a test needs."""
 
-    def __init__(self):
+    def __init__(self, wrap=()):
+        # wrap: argv prefix for lbd, e.g. ("ip", "netns", "exec", NS) to run it in a namespace
+        # (l2lab's hosts); the bus and lbctl stay in the root namespace, reached by socket path.
+        self.wrap = list(wrap)
         self.dir = tempfile.mkdtemp(prefix="lbd-it-")
         os.chmod(self.dir, 0o755)  # the unprivileged user of the policy tests must reach the socket
         self.socket = os.path.join(self.dir, "bus")
@@ -94,7 +97,7 @@ class Lab:
         env.pop("NOTIFY_SOCKET", None)
         env.pop("WATCHDOG_USEC", None)
         env.update(extra_env or {})
-        self.lbd = subprocess.Popen([LBD, "--config", self.config, "--bus", self.address,
+        self.lbd = subprocess.Popen(self.wrap + [LBD, "--config", self.config, "--bus", self.address,
                                      "--log-target", "console"], stderr=self.lbd_log, env=env)
         if wait:
             wait_for(lambda: self.lbd.poll() is not None or self.lbctl("status").returncode == 0,
