@@ -1,0 +1,286 @@
+#!/usr/bin/python3
+"""Layer 2 end to end (issue 9): three hosts running lbd and a client on one bridge, the API
+test server in its own namespace (tests/integration/l2lab.py). Seen from the client, with
+arp_watch probing every 10 ms: exactly one MAC answers each VIP and it is the Lease holder's;
+VIPs spread evenly; a crash (kill -9 + cable pulled) moves the VIP and the new owner announces
+it; a graceful stop hands over with no instant where two MACs answer and no wait for expiry; a
+host that comes back takes nothing; a link going down moves its VIPs; externalTrafficPolicy
+Local follows the ready endpoint; an API outage leaves every VIP answered; a rogue announcer is
+logged and does not take the VIP; IPv6 the same through NDP; TCP reaches the owner."""
+
+import os
+import signal
+import socket
+import subprocess
+import time
+import unittest
+
+import l2frames
+from arp_watch import ArpWatch
+from l2lab import L2Lab, wait_for
+from netns import socket_in
+
+LEASE_NS = 'lbd-system'
+POOL = ('[[pool]]\nname = "l2"\nmode = "layer2"\n'
+        'addresses = ["192.0.2.200-192.0.2.239", "2001:db8::200-2001:db8::23f"]\n')
+OUTAGE = float(os.environ.get('L2_API_OUTAGE_SECONDS', '60'))
+LBD = os.environ.get('LBD_BIN', '')
+
+
+def lease_name(ip):
+    if ':' in ip:
+        return 'lbd-vip-' + ip.replace(':', '-')
+    return 'lbd-vip-' + ip.replace('.', '-')
+
+
+@unittest.skipUnless(LBD, 'needs LBD_BIN (run through CTest)')
+class Layer2(unittest.TestCase):
+    def setUp(self):
+        # Dual stack, so IPv6 Services can be made.
+        self.lab = L2Lab(hosts=3, api_args=('--service-cidr', '10.96.0.0/16,fd00:96::/108'))
+        self.addCleanup(self.lab.close)
+        for ns in (LEASE_NS, 'shop'):
+            self.lab.cluster.create({'apiVersion': 'v1', 'kind': 'Namespace', 'metadata': {'name': ns}})
+        self.lab.create_nodes()
+        self.macs = {h.name: h.mac for h in self.lab.hosts}
+
+    def start(self, host, extra=''):
+        d = self.lab.lbd(host)
+        d.write('pools.d/l2.toml', POOL + extra)
+        d.start_lbd()
+        return d
+
+    def start_all(self):
+        for h in self.lab.hosts:
+            self.start(h)
+        for h in self.lab.hosts:
+            wait_for(lambda: self.lab.lbd(h).lbctl_json('status')['kubernetes_state'] == 'connected', 20,
+                     '%s connected' % h.name)
+
+    def service(self, name, ips=None, families=('IPv4',), local=False):
+        meta = {'name': name, 'namespace': 'shop'}
+        if ips:
+            meta['annotations'] = {'lbd.io/loadBalancerIPs': ','.join(ips)}
+        spec = {'type': 'LoadBalancer', 'selector': {'app': name}, 'allocateLoadBalancerNodePorts': False,
+                'ports': [{'name': 'http', 'port': 8080, 'protocol': 'TCP'}], 'ipFamilies': list(families),
+                'ipFamilyPolicy': 'RequireDualStack' if len(families) == 2 else 'SingleStack'}
+        if local:
+            spec['externalTrafficPolicy'] = 'Local'
+        return self.lab.cluster.create({'apiVersion': 'v1', 'kind': 'Service', 'metadata': meta, 'spec': spec})
+
+    def holder(self, ip):
+        lease = self.lab.cluster.get('Lease', LEASE_NS, lease_name(ip))
+        return (lease or {}).get('spec', {}).get('holderIdentity', '')
+
+    def wait_holder(self, ip, timeout=15, not_in=()):
+        return wait_for(lambda: (h := self.holder(ip)) and h not in not_in and h, timeout,
+                        'a holder for %s' % ip)
+
+    def daemon_of(self, name):
+        return self.lab.lbd(self.lab.host(name))
+
+    # ---------------------------------------------------------------------------------------
+
+    def test_one_owner_per_vip_spread_evenly_and_traffic_reaches_it(self):
+        self.start_all()
+        names = ['web-%02d' % i for i in range(30)]
+        for name in names:
+            self.service(name)
+        ips = {}
+        for name in names:
+            svc = wait_for(lambda: (s := self.lab.cluster.get('Service', 'shop', name))
+                           and s.get('status', {}).get('loadBalancer', {}).get('ingress') and s, 20, name)
+            ips[name] = svc['status']['loadBalancer']['ingress'][0]['ip']
+        holders = {ip: self.wait_holder(ip, timeout=20) for ip in ips.values()}
+        counts = {h.name: sum(1 for x in holders.values() if x == h.name) for h in self.lab.hosts}
+        print('\n30 VIPs over 3 hosts: %s' % counts)
+        self.assertLessEqual(max(counts.values()) - min(counts.values()), 2, counts)
+        # Every host answers exactly what it holds, and says so.
+        for h in self.lab.hosts:
+            mine = sorted(ip for ip, x in holders.items() if x == h.name)
+            status = wait_for(lambda: (s := self.lab.lbd(h).lbctl_json('status')['layer2'])
+                              and s['announced'] == len(mine) and s, 10, '%s announces %d' % (h.name, len(mine)))
+            self.assertTrue(status['heartbeat_fresh'])
+            self.assertEqual(sorted(status['peers']), sorted(x.name for x in self.lab.hosts if x is not h))
+        # From the client: one MAC per VIP, the holder's (10 VIPs probed for 0.5 s each).
+        for ip in sorted(ips.values())[:10]:
+            with ArpWatch(self.lab.client.ns, vip4=ip) as watch:
+                answer = watch.wait_answer(timeout=5)
+                time.sleep(0.5)
+            timeline = watch.timeline()
+            self.assertEqual(set(timeline.macs()), {self.macs[holders[ip]]}, ip)
+            self.assertEqual(timeline.conflicts(), [], ip)
+            self.assertEqual(answer['mac'], self.macs[holders[ip]])
+        # lbctl services on a host: holder and "here" side by side.
+        rows = {s['name']: s for s in self.lab.lbd(self.lab.hosts[0]).lbctl_json('services')}
+        for name, ip in ips.items():
+            [vip] = rows[name]['vips']
+            self.assertEqual(vip['holder'], holders[ip])
+            self.assertEqual(vip['announcing_here'], holders[ip] == self.lab.hosts[0].name)
+        # Traffic: the client's TCP connection to a VIP lands on its owner (DNAT = kube-proxy).
+        ip = ips['web-00']
+        for h in self.lab.hosts:
+            self.lab.serve_vip(h, vip4=ip)
+        self.assertEqual(self.lab.tcp_request(ip).strip(), holders[ip])
+        neighbours = self.lab.neighbours()
+        self.assertEqual(neighbours.get(ip, {}).get('mac'), self.macs[holders[ip]], neighbours)
+        # The new owner recorded a nodeAssigned Event on the Service.
+        events = [e for e in self.lab.cluster.objects('Event')
+                  if e['involvedObject']['name'] == 'web-00' and e['reason'] == 'nodeAssigned']
+        self.assertTrue(events)
+        self.assertIn('"%s"' % holders[ip], events[-1]['message'])
+
+    def test_ipv6_one_owner_answers_ndp(self):
+        self.start_all()
+        self.service('v6', families=('IPv6',))
+        svc = wait_for(lambda: (s := self.lab.cluster.get('Service', 'shop', 'v6'))
+                       and s.get('status', {}).get('loadBalancer', {}).get('ingress') and s, 20, 'v6 address')
+        ip = svc['status']['loadBalancer']['ingress'][0]['ip']
+        owner = self.wait_holder(ip)
+        with ArpWatch(self.lab.client.ns, vip6=ip) as watch:
+            answer = watch.wait_answer(timeout=10)
+            time.sleep(0.5)
+        self.assertEqual(answer['mac'], self.macs[owner])
+        self.assertEqual(set(watch.timeline().macs()), {self.macs[owner]})
+        out = self.lab.run(self.lab.client.ns, 'ndisc6', '-1', '-r', '3', ip, 'eth0').stdout
+        self.assertIn(self.macs[owner].upper(), out.upper())
+        self.lab.serve_vip(self.lab.host(owner), vip6=ip)
+        self.assertEqual(self.lab.tcp_request(ip).strip(), owner)
+
+    def test_crash_moves_the_vip_and_the_new_owner_announces_it(self):
+        self.start_all()
+        self.service('web', ips=['192.0.2.210'])
+        owner = self.wait_holder('192.0.2.210')
+        with ArpWatch(self.lab.client.ns, vip4='192.0.2.210') as watch:
+            watch.wait_answer(mac=self.macs[owner], timeout=10)
+            crashed = time.monotonic()
+            self.daemon_of(owner).lbd.kill()
+            self.lab.link(self.lab.host(owner), up=False)
+            answer = watch.wait_answer(after=crashed, exclude={self.macs[owner]}, timeout=10)
+            took = answer['t'] - crashed
+            wait_for(lambda: watch.timeline().announcements(after=crashed, mac=answer['mac']), 5,
+                     'a gratuitous ARP from the new owner')
+        print('\ncrash failover (kill -9 + cable): %.0f ms' % (took * 1000))
+        self.assertLess(took, 2.5, 'crash failover took %.2f s' % took)
+        new_owner = self.wait_holder('192.0.2.210', not_in=(owner,))
+        self.assertEqual(answer['mac'], self.macs[new_owner])
+
+    def test_graceful_stop_hands_over_at_once_with_never_two_answers_and_takes_nothing_back(self):
+        self.start_all()
+        vips = ['192.0.2.220', '192.0.2.221', '192.0.2.222']
+        for i, ip in enumerate(vips):
+            self.service('g%d' % i, ips=[ip])
+        holders = {ip: self.wait_holder(ip) for ip in vips}
+        owner = holders[vips[0]]
+        with ArpWatch(self.lab.client.ns, vip4=vips[0]) as watch:
+            watch.wait_answer(mac=self.macs[owner], timeout=10)
+            stopped = time.monotonic()
+            self.daemon_of(owner).stop_lbd()
+            answer = watch.wait_answer(after=stopped, exclude={self.macs[owner]}, timeout=5)
+            took = answer['t'] - stopped
+            time.sleep(0.5)
+        timeline = watch.timeline()
+        print('\ngraceful handover (SIGTERM): %.0f ms' % (took * 1000))
+        self.assertEqual(timeline.conflicts(), [], 'two MACs answered at once')
+        self.assertLess(took, 1.0, 'a graceful handover must not wait for lease expiry (2 s)')
+        # The stopped host released its heartbeat and VIPs: its Leases say so.
+        self.assertEqual(self.lab.cluster.get('Lease', LEASE_NS, 'lbd-node-' + owner)['spec'].get('holderIdentity', ''), '')
+        after = {ip: self.wait_holder(ip, not_in=(owner,)) for ip in vips if holders[ip] == owner}
+        # It comes back and takes nothing back.
+        self.daemon_of(owner).start_lbd()
+        wait_for(lambda: owner in self.lab.lbd(self.lab.hosts[0] if self.lab.hosts[0].name != owner
+                                                else self.lab.hosts[1]).lbctl_json('status')['layer2']['peers'],
+                 10, 'the returning host is alive again')
+        time.sleep(3)
+        for ip, holder in after.items():
+            self.assertEqual(self.holder(ip), holder, 'no preemption')
+
+    def test_link_down_on_the_owner_moves_its_vips(self):
+        self.start_all()
+        self.service('web', ips=['192.0.2.230'])
+        owner = self.wait_holder('192.0.2.230')
+        with ArpWatch(self.lab.client.ns, vip4='192.0.2.230') as watch:
+            watch.wait_answer(mac=self.macs[owner], timeout=10)
+            down = time.monotonic()
+            self.lab.link(self.lab.host(owner), up=False)
+            answer = watch.wait_answer(after=down, exclude={self.macs[owner]}, timeout=10)
+        new_owner = self.wait_holder('192.0.2.230', not_in=(owner,))
+        self.assertEqual(answer['mac'], self.macs[new_owner])
+        # The owner released at once (interface down: not eligible), it did not wait to expire:
+        # its lbd is still running and says why it does not answer.
+        log = self.daemon_of(owner).log()
+        self.assertIn('eth0', log)
+        self.assertIsNone(self.daemon_of(owner).lbd.poll())
+
+    def test_local_traffic_policy_follows_the_ready_endpoint(self):
+        self.start_all()
+        self.service('local', ips=['192.0.2.235'], local=True)
+
+        def slice_on(node):
+            return {'apiVersion': 'discovery.k8s.io/v1', 'kind': 'EndpointSlice',
+                    'metadata': {'name': 'local-abc', 'namespace': 'shop',
+                                 'labels': {'kubernetes.io/service-name': 'local'}},
+                    'addressType': 'IPv4', 'ports': [{'name': 'http', 'port': 8080, 'protocol': 'TCP'}],
+                    'endpoints': [{'addresses': ['10.244.0.5'], 'conditions': {'ready': True}, 'nodeName': node}]}
+        time.sleep(3)
+        self.assertEqual(self.holder('192.0.2.235'), '', 'no ready endpoint: nobody announces')
+        self.lab.cluster.create(slice_on('h2'))
+        self.assertEqual(self.wait_holder('192.0.2.235'), 'h2')
+        current = self.lab.cluster.get('EndpointSlice', 'shop', 'local-abc')
+        moved = slice_on('h3')
+        moved['metadata']['resourceVersion'] = current['metadata']['resourceVersion']
+        self.lab.cluster.update(moved)
+        self.assertEqual(self.wait_holder('192.0.2.235', not_in=('h2',)), 'h3')
+        with ArpWatch(self.lab.client.ns, vip4='192.0.2.235') as watch:
+            answer = watch.wait_answer(timeout=5)
+        self.assertEqual(answer['mac'], self.macs['h3'])
+
+    def test_an_api_outage_leaves_every_vip_answered(self):
+        self.start_all()
+        vips = ['192.0.2.201', '192.0.2.202']
+        for i, ip in enumerate(vips):
+            self.service('o%d' % i, ips=[ip])
+        holders = {ip: self.wait_holder(ip) for ip in vips}
+        watches = [ArpWatch(self.lab.client.ns, vip4=ip) for ip in vips]
+        try:
+            for w in watches:
+                w.wait_answer(timeout=10)
+            start = time.monotonic()
+            self.lab.server.control('POST', '/refuse', {'seconds': OUTAGE, 'dropExisting': True})
+            time.sleep(OUTAGE + 1)
+            end = time.monotonic()
+        finally:
+            for w in watches:
+                w.stop()
+        for ip, w in zip(vips, watches):
+            timeline = w.timeline()
+            self.assertEqual(timeline.unanswered(after=start, before=end), [], ip)
+            self.assertEqual(set(timeline.macs(after=start, before=end)), {self.macs[holders[ip]]}, ip)
+        status = self.daemon_of(holders[vips[0]]).lbctl_json('status')
+        self.assertIsNotNone(status['layer2'])
+
+    def test_a_rogue_announcer_is_logged_and_does_not_take_the_vip(self):
+        self.start_all()
+        self.service('web', ips=['192.0.2.205'])
+        owner = self.wait_holder('192.0.2.205')
+        rogue = '02:00:00:00:0b:ad'
+        with ArpWatch(self.lab.client.ns, vip4='192.0.2.205') as watch:
+            watch.wait_answer(mac=self.macs[owner], timeout=10)
+            started = time.monotonic()
+            with socket_in(self.lab.client.ns, socket.AF_PACKET, socket.SOCK_RAW) as s:
+                s.bind(('eth0', 0))
+                for _ in range(3):
+                    s.send(l2frames.gratuitous_arp(rogue, '192.0.2.205'))
+                    time.sleep(0.2)
+            time.sleep(1.0)
+        wait_for(lambda: 'another station (%s) announces 192.0.2.205' % rogue in self.daemon_of(owner).log(), 5,
+                 'the conflict logged')
+        answers = set(watch.timeline().macs(after=started))
+        self.assertEqual(answers, {self.macs[owner]}, 'only the owner answers requests')
+        self.assertEqual(self.holder('192.0.2.205'), owner)
+        responders = self.daemon_of(owner).lbctl_json('status')['layer2']['responders']
+        self.assertGreaterEqual(responders[0]['conflicts_seen'], 1)
+
+
+if __name__ == '__main__':
+    unittest.main()
