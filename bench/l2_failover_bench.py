@@ -109,15 +109,76 @@ class Keepalived:
 
 
 class Lbd:
-    """lbd's layer-2 role: to be wired by whoever wires the daemon. start_all(watch): lbd on every
-    host (lab.lbd(h), the lab's API server, Nodes from lab.create_nodes()) with a layer2 pool
-    holding VIP4 and a Service that gets it, h1 the owner; crash/graceful/reset as Keepalived's.
-    For arp-latency, probe the VIP answered by lbd's responder in the same run as the kernel's
-    own address, and print the ratio (target <= 2x): the figures move with the machine's load."""
+    """lbd's layer-2 role with default settings ([election] lease-duration 2s, renew-interval
+    500ms, claim-step 100ms): lbd on every host (its own bus, the lab's API server), Nodes for
+    the hosts, a layer2 pool holding VIP4 and a Service pinned to it; h1 started alone until it
+    owns the VIP, then h2 and h3."""
     name = 'lbd'
+    POOL = '[[pool]]\nname = "bench"\nmode = "layer2"\naddresses = ["%s/32"]\n'
 
     def __init__(self, lab, vip=VIP4):
-        raise NotImplementedError('lbd layer-2 role not wired yet')
+        self.lab, self.vip = lab, vip
+        for ns in ('lbd-system', 'bench'):
+            lab.cluster.create({'apiVersion': 'v1', 'kind': 'Namespace', 'metadata': {'name': ns}})
+        lab.create_nodes()
+        for h in lab.hosts:
+            lab.lbd(h).write('pools.d/bench.toml', self.POOL % vip)
+        lab.cluster.create({'apiVersion': 'v1', 'kind': 'Service',
+                            'metadata': {'name': 'vip', 'namespace': 'bench',
+                                         'annotations': {'lbd.io/loadBalancerIPs': vip}},
+                            'spec': {'type': 'LoadBalancer', 'selector': {'app': 'vip'},
+                                     'allocateLoadBalancerNodePorts': False,
+                                     'ports': [{'port': 80, 'protocol': 'TCP'}]}})
+
+    def start(self, h):
+        self.lab.lbd(h).start_lbd()
+
+    def start_all(self, watch):
+        first, others = self.lab.hosts[0], self.lab.hosts[1:]
+        t = time.monotonic()
+        self.start(first)
+        if not watch.wait_answer(mac=first.mac, after=t, timeout=20):
+            raise RuntimeError('h1 did not take the VIP:\n' + self.lab.lbd(first).log()[-2000:])
+        for h in others:
+            self.start(h)
+        for h in others:
+            wait_for(lambda: (s := self.lab.lbd(h).lbctl_json('status').get('layer2')) and s['heartbeat_fresh']
+                     and first.name in s['peers'], 15, h.name + ' sees h1 alive')
+        time.sleep(1.2 + random.uniform(0, 1.0))    # fault at a random phase of the 500 ms renewals
+
+    def crash(self, h):
+        self.lab.lbd(h).lbd.kill()                  # SIGKILL
+        self.lab.link(h, up=False)
+
+    def graceful(self, h):
+        self.lab.lbd(h).lbd.send_signal(signal.SIGTERM)  # as systemd would; do not wait for it
+
+    def reset(self):
+        for h in self.lab.hosts:
+            self.lab.lbd(h).stop_lbd()
+        for h in self.lab.hosts:
+            if not self.lab.carrier(h):
+                self.lab.link(h, up=True)
+
+
+def run_responder_latency(lab, impl, requests, interval):
+    """lbd's user-space responder answering for the VIP, in the same run as the kernel's figures
+    (they move with the machine's load), and the ratio."""
+    h1 = lab.hosts[0]
+    impl.reset()
+    with ArpWatch(lab.client.ns, vip4=impl.vip, interval=interval) as watch:
+        t = time.monotonic()
+        impl.start(h1)
+        if not watch.wait_answer(mac=h1.mac, after=t, timeout=20):
+            raise RuntimeError('lbd on h1 did not answer for the VIP')
+        start = len(watch.timeline().probes)
+        watch.wait(lambda tl: len(tl.probes) >= start + requests, timeout=requests * interval * 10 + 10)
+        tl = watch.stop()
+    rtts = tl.rtts_us(4)[-requests:]
+    impl.reset()
+    out = dict(stats(rtts), lost=len(tl.unanswered(after=t + 1)))
+    print('lbd ARP reply latency (wire to wire on the client), us: %s' % fmt(stats(rtts)), flush=True)
+    return out
 
 
 IMPLEMENTATIONS = {'keepalived': Keepalived, 'lbd': Lbd}
@@ -216,6 +277,12 @@ def main():
             for scenario in a.scenarios.split(','):
                 if scenario == 'arp-latency':
                     results[scenario] = run_arp_latency(lab, a.arp_requests, 0.005)
+                    if a.implementation == 'lbd':
+                        lbd = run_responder_latency(lab, impl, a.arp_requests, 0.005)
+                        kernel = results[scenario]['ipv4_us']
+                        results[scenario]['lbd_ipv4_us'] = lbd
+                        print('lbd / kernel ARP reply latency: p50 %.2fx, p99 %.2fx'
+                              % (lbd['p50'] / kernel['p50'], lbd['p99'] / kernel['p99']), flush=True)
                 elif scenario in ('crash', 'graceful'):
                     results[scenario] = run_failover(lab, impl, scenario, a.trials, a.interval)
                 else:

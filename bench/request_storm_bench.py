@@ -76,11 +76,17 @@ def plain_client(count, workdir):
     try:
         create_services(server, count)
         ready = os.path.join(server.dir, 'ready.json')
-        out = subprocess.run(
+        names = os.path.join(workdir, 'names-%d.txt' % count)
+        with open(names, 'w') as f:
+            f.write(''.join('svc-%05d\n' % i for i in range(count)))
+        run = subprocess.run(
             ['/usr/bin/python3', os.path.join(ROOT, 'bench', 'status_patch_client.py'), '--ready-file', ready,
-             '--token', SA_TOKEN, '--namespace', 'bench', '--prefix', 'svc-', '--count', str(count),
+             '--token', SA_TOKEN, '--namespace', 'bench', '--names-file', names,
              '--patches', str(count), '--connections', '16', '--json'],
-            capture_output=True, text=True, check=True).stdout
+            capture_output=True, text=True)
+        if run.returncode != 0:
+            sys.exit('status_patch_client failed:\n' + run.stdout[-2000:] + run.stderr[-2000:])
+        out = run.stdout
         result = json.loads(out.strip().splitlines()[-1])
         return result
     finally:
