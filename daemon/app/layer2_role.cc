@@ -58,7 +58,8 @@ Layer2Role::Layer2Role(boost::asio::io_context& io, KubernetesWatch& cluster, co
           [this](const Error& error) { log_->warn("links: {}", error.message); }),
       heartbeat_timer_(io),
       decide_timer_(io),
-      refresh_timer_(io) {
+      refresh_timer_(io),
+      rebuild_timer_(io) {
   // A storm of Service events must not rebuild the VIP table once per event (O(N^2)): mark
   // it stale and rebuild once per burst, before deciding.
   auto changed = [this] {
@@ -155,7 +156,24 @@ void Layer2Role::decideSoon() {
 
 void Layer2Role::decide() {
   if (!running_ || !synced()) return;
-  if (cluster_stale_) rebuildCluster();
+  if (cluster_stale_) {
+    // Rebuilding the VIP table walks every Service: during a storm of Service updates (one
+    // per status write) do it at most every kRebuildSpacing, not once per event, and decide
+    // meanwhile on the table as it was (Lease events still get an answer at once).
+    const auto now = Clock::now();
+    if (now - last_rebuild_ >= kRebuildSpacing) {
+      rebuildCluster();
+      last_rebuild_ = now;
+    } else if (!rebuild_armed_) {
+      rebuild_armed_ = true;
+      rebuild_timer_.expires_at(last_rebuild_ + kRebuildSpacing);
+      rebuild_timer_.async_wait([this, alive = alive_](const boost::system::error_code& error) {
+        if (error || !*alive) return;
+        rebuild_armed_ = false;
+        decide();
+      });
+    }
+  }
   apply(election_.decide(Clock::now()));
 }
 
@@ -442,6 +460,7 @@ void Layer2Role::stop(std::chrono::milliseconds timeout, std::function<void()> d
   heartbeat_timer_.cancel();
   decide_timer_.cancel();
   refresh_timer_.cancel();
+  rebuild_timer_.cancel();
   if (!was_running) {
     done();
     return;

@@ -119,6 +119,10 @@ class Layer2Role {
   boost::asio::steady_timer heartbeat_timer_;
   boost::asio::steady_timer decide_timer_;
   boost::asio::steady_timer refresh_timer_;
+  boost::asio::steady_timer rebuild_timer_;
+  static constexpr std::chrono::milliseconds kRebuildSpacing{100};
+  std::chrono::steady_clock::time_point last_rebuild_{};
+  bool rebuild_armed_ = false;
   bool decide_posted_ = false;
   std::function<void(const election::OwnerChange&)> on_owner_change_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
