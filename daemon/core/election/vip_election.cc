@@ -33,7 +33,18 @@ std::string formatRemaining(Duration remaining) {
 }  // namespace
 
 VipElection::VipElection(std::string node, ElectionConfig config)
-    : node_(std::move(node)), config_(std::move(config)), heartbeats_(config_.lease_duration) {}
+    : node_(std::move(node)), config_(std::move(config)), heartbeats_(config_.lease_duration) {
+  self_id_ = hostId(node_);
+}
+
+HostId VipElection::hostId(std::string_view name) {
+  auto it = host_ids_.find(name);
+  if (it != host_ids_.end()) return it->second;
+  const auto id = static_cast<HostId>(host_names_.size());
+  host_names_.emplace_back(name);
+  host_ids_.emplace(std::string(name), id);
+  return id;
+}
 
 void VipElection::configure(ElectionConfig config) {
   config_ = std::move(config);
@@ -60,7 +71,7 @@ void VipElection::setCluster(ClusterView view, MonotonicTime now) {
     record.had_no_candidates = false;
     record.candidates_since.reset();
     record.holder_ineligible_since.reset();
-    record.weights.clear();
+    std::vector<std::optional<std::uint64_t>>().swap(record.weights);  // frees it
     // Nothing left to know about an address no Service uses and no Lease names.
     if (!record.lease_exists && record.write == Write::None) {
       it = records_.erase(it);
@@ -69,6 +80,7 @@ void VipElection::setCluster(ClusterView view, MonotonicTime now) {
     }
   }
   view_ = std::move(view);
+  ++view_generation_;
 }
 
 void VipElection::setLocalEligibility(LocalEligibility check) {
@@ -114,8 +126,11 @@ void VipElection::see(const IpAddress& vip, const k8s::Lease* lease, bool exists
   const std::string holder = lease && exists ? lease->holder_identity : std::string();
   if (!record.lease_seen || holder != record.holder) {
     // A holder cleared on purpose (not a deletion) names the host that let go.
-    record.released_by = holder.empty() && exists ? record.holder : std::string();
+    record.released_by = holder.empty() && exists ? record.holder_id : kNoHost;
+    record.holder_id = holder.empty() ? kNoHost : hostId(holder);
     record.holder_since = now;
+    // Holders seen before the first decide are the state we started in, not claims.
+    record.holder_taken_since_start = baseline_done_;
     record.holder_ineligible_since.reset();
     record.releasing = false;
     record.retry_at.reset();
@@ -220,17 +235,82 @@ void VipElection::decideHeld(const IpAddress& ip, Record& record, MonotonicTime 
   }
 }
 
-void VipElection::decideOwnerless(const Vip& vip, Record& record, MonotonicTime since,
-                                  MonotonicTime now, const std::vector<std::string>& live_peers,
-                                  Decisions& decisions, std::vector<MonotonicTime>& wakeups) {
-  if (record.in_table_since) since = std::max(since, *record.in_table_since);
-  std::vector<std::string> candidates;
-  for (const auto& peer : live_peers) {
-    if (peer != record.released_by && view_.eligible(vip, peer)) candidates.push_back(peer);
+const std::vector<BalanceRank>& VipElection::assign(std::vector<ItemKey> items,
+                                                    const std::vector<Ownerless>& ownerless,
+                                                    const std::vector<std::string>& live_peers) {
+  // Still valid when nothing but its own outcome happened: an ownerless VIP now pinned to the
+  // host it was given counts for that host at the same place, so every rank stays the same.
+  // That is a batch of claims landing one by one; anything else computes anew.
+  auto holds = [&](const Assignment& last) {
+    if (last.view_generation != view_generation_ || last.live_peers != live_peers ||
+        last.items.size() != items.size()) {
+      return false;
+    }
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      const ItemKey& was = last.items[i];
+      const ItemKey& is = items[i];
+      if (was == is) continue;
+      // Only: ownerless then, pinned now to the host it was given.
+      if (was.ip != is.ip || was.pinned != kNoHost || is.pinned == kNoHost ||
+          is.pinned != last.ranks[i].first) {
+        return false;
+      }
+    }
+    return true;
+  };
+  if (assignment_ && holds(*assignment_)) {
+    assignment_->items = std::move(items);
+    return assignment_->ranks;
   }
-  const bool self_candidate = record.eligible_here && heartbeatFresh(now);
-  if (self_candidate) candidates.push_back(node_);
-  if (candidates.empty()) {
+
+  std::vector<HostId> peers;
+  peers.reserve(live_peers.size());
+  for (const auto& peer : live_peers)
+    peers.push_back(hostId(peer));
+  // Loads: the VIPs of the table each Lease names, but the items (they count in order).
+  std::vector<std::uint32_t> loads(host_names_.size(), 0);
+  auto item = items.begin();
+  for (const auto& [ip, record] : records_) {
+    if (item != items.end() && item->ip == ip) {
+      ++item;
+      continue;
+    }
+    if (record.in_table_since && record.holder_id != kNoHost) ++loads[record.holder_id];
+  }
+  std::vector<BalanceItem> work(items.size());
+  for (std::size_t i = 0; i < items.size(); ++i)
+    work[i].pinned = items[i].pinned;
+  for (const auto& entry : ownerless) {
+    const ItemKey& key = items[entry.item];
+    if (key.pinned != kNoHost) continue;
+    Record& record = *entry.record;
+    record.weights.resize(host_names_.size());
+    auto candidate = [&](HostId host) {
+      auto& weight = record.weights[host];
+      if (!weight) weight = rendezvousWeight(entry.vip->ip, host_names_[host]);
+      work[entry.item].candidates.push_back({host, *weight});
+    };
+    for (HostId peer : peers) {
+      if (peer != key.released_by && view_.eligible(*entry.vip, host_names_[peer])) {
+        candidate(peer);
+      }
+    }
+    if (key.self_candidate) candidate(self_id_);
+  }
+  assignment_ = Assignment{view_generation_, live_peers, std::move(items),
+                           balance(std::move(loads), work, host_names_, self_id_)};
+  return assignment_->ranks;
+}
+
+void VipElection::decideOwnerless(const Vip& vip, Record& record, MonotonicTime since,
+                                  MonotonicTime now, const BalanceRank& rank, Decisions& decisions,
+                                  std::vector<MonotonicTime>& wakeups) {
+  if (record.write != Write::None) {
+    record.state = State::Claiming;  // ours in flight; its answer brings a new decide
+    return;
+  }
+  if (record.in_table_since) since = std::max(since, *record.in_table_since);
+  if (rank.first == kNoHost) {
     record.had_no_candidates = true;
     record.candidates_since.reset();
     record.state = State::NoEligibleHost;
@@ -243,44 +323,17 @@ void VipElection::decideOwnerless(const Vip& vip, Record& record, MonotonicTime 
     record.candidates_since = now;
   }
   if (record.candidates_since) since = std::max(since, *record.candidates_since);
-  // A candidate's heartbeat expiring changes the ranks: look again then.
-  for (const auto& peer : candidates) {
-    if (peer == node_) continue;
-    if (auto until = heartbeats_.liveUntil(peer)) wakeups.push_back(*until);
-  }
-  auto weight = [&](const std::string& node) {
-    auto it = record.weights.find(node);
-    if (it == record.weights.end()) {
-      it = record.weights.emplace(node, rendezvousWeight(vip.ip, node)).first;
-    }
-    return it->second;
-  };
-  std::string first;
-  std::size_t self_rank = 0;
-  for (const auto& candidate : candidates) {
-    if (first.empty() || ranksBefore(weight(candidate), candidate, weight(first), first)) {
-      first = candidate;
-    }
-    if (self_candidate && candidate != node_ &&
-        ranksBefore(weight(candidate), candidate, weight(node_), node_)) {
-      ++self_rank;
-    }
-  }
-  if (!self_candidate) {
+  if (rank.self_rank == kNoHost) {
     record.state = State::WaitingFor;
-    record.waiting_for = first;
+    record.waiting_for = host_names_[rank.first];
     return;
   }
   // Hosts starting together need a moment to see each other's heartbeats before ranking; the
   // ranks count from there, or all of them would claim at the end of it.
   since = std::max(since, *first_heartbeat_ + leaseDuration());
-  MonotonicTime claim_at = since + config_.claim_step * static_cast<std::int64_t>(self_rank);
+  MonotonicTime claim_at = since + config_.claim_step * static_cast<std::int64_t>(rank.self_rank);
   if (record.retry_at) claim_at = std::max(claim_at, *record.retry_at);
   record.claim_at = claim_at;
-  if (record.write != Write::None) {
-    record.state = State::Claiming;
-    return;
-  }
   if (now < claim_at) {
     record.state = State::ClaimingLater;
     wakeups.push_back(claim_at);
@@ -295,9 +348,13 @@ void VipElection::decideOwnerless(const Vip& vip, Record& record, MonotonicTime 
 Decisions VipElection::decide(MonotonicTime now) {
   Decisions decisions;
   std::vector<MonotonicTime> wakeups;
-  const std::vector<std::string> live_peers = livePeers(now);
-  if (heartbeatFresh(now)) wakeups.push_back(*last_heartbeat_ + leaseDuration());
+  const bool fresh = heartbeatFresh(now);
+  if (fresh) wakeups.push_back(*last_heartbeat_ + leaseDuration());
 
+  // The ownerless VIPs, and the items of the balanced assignment: those plus the VIPs whose
+  // holder we saw take them less than lease-duration ago, in address order.
+  std::vector<Ownerless> ownerless;
+  std::vector<ItemKey> items;
   for (auto& [ip, record] : records_) {
     record.state = State::Idle;
     record.claim_at.reset();
@@ -314,17 +371,30 @@ Decisions VipElection::decide(MonotonicTime now) {
       continue;
     }
     record.eligible_here = eligibleHere(*vip);
+    std::optional<MonotonicTime> lost;
     if (record.holder == node_) {
       decideHeld(ip, record, now, decisions, wakeups);
-    } else if (auto lost = ownerLostAt(*vip, record, now, wakeups)) {
-      decideOwnerless(*vip, record, *lost, now, live_peers, decisions, wakeups);
+    } else if ((lost = ownerLostAt(*vip, record, now, wakeups))) {
+      ItemKey key{ip};
+      if (record.write == Write::Claim) {
+        key.pinned = self_id_;
+      } else {
+        key.released_by = record.released_by;
+        key.self_candidate = record.eligible_here && fresh;
+      }
+      ownerless.push_back({vip, &record, *lost, items.size()});
+      items.push_back(key);
     } else {
       record.state = State::Standby;
+    }
+    if (!lost && record.holder_id != kNoHost && record.holder_taken_since_start &&
+        now < record.holder_since + leaseDuration()) {
+      items.push_back({ip, record.holder_id});
     }
     if (record.holder == node_ || record.state == State::Standby) {
       record.had_no_candidates = false;  // not ownerless: the next ownerless period starts anew
       record.candidates_since.reset();
-      record.weights.clear();
+      std::vector<std::optional<std::uint64_t>>().swap(record.weights);  // frees it
     }
     if (record.announcing) decisions.announce.insert(ip);
     if (baseline_done_ && record.holder != record.reported_holder) {
@@ -334,6 +404,21 @@ Decisions VipElection::decide(MonotonicTime now) {
   }
   // The first decide sees the holders as they were when lbd started: not changes.
   baseline_done_ = true;
+
+  if (ownerless.empty()) {
+    assignment_.reset();  // nothing to keep it for
+  } else {
+    const std::vector<std::string> live_peers = livePeers(now);
+    const std::vector<BalanceRank>& ranks = assign(std::move(items), ownerless, live_peers);
+    for (const auto& entry : ownerless) {
+      decideOwnerless(*entry.vip, *entry.record, entry.since, now, ranks[entry.item], decisions,
+                      wakeups);
+    }
+    // A candidate's heartbeat expiring changes the ranks: look again then.
+    for (const auto& peer : live_peers) {
+      if (auto until = heartbeats_.liveUntil(peer)) wakeups.push_back(*until);
+    }
+  }
 
   for (MonotonicTime at : wakeups) {
     if (at > now && (!decisions.next_wakeup || at < *decisions.next_wakeup)) {

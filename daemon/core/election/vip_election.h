@@ -25,7 +25,7 @@
 //         two hosts answer during the holder's reaction time in the normal case.
 //   - Claim: the candidates for an ownerless VIP are the live hosts eligible by cluster state,
 //     and this host when also eligible locally (up interface: the daemon's predicate) and its
-//     heartbeat is fresh. Ranked by rendezvous hash (rendezvous.h), rank r claims at
+//     heartbeat is fresh. Ranked by load, then rendezvous hash (next rule), rank r claims at
 //       ownerless-since + r x claim-step
 //     where ownerless-since is the latest of: the owner lost (above); the VIP appearing; the
 //     candidates appearing after a time without any; lease-duration after our first heartbeat
@@ -33,7 +33,32 @@
 //     host that does not claim costs one step. The host that released the VIP is no
 //     candidate for the others: it let go because it is not eligible or stopping, and waiting
 //     a step for it (usually first-ranked: that is how it got the VIP) slows every handover.
-//   - No preemption: a live, eligible owner keeps the VIP, whoever ranks first.
+//   - Rank (balance.h): a host's load is the number of VIPs of the table whose Lease names it,
+//     over all pools: a host answers ARP/NDP and carries the traffic of all its VIPs, whatever
+//     their pool (per pool, a host in every pool would collect a share of each). The ownerless
+//     VIPs are taken in address order; each goes to its candidate with the lowest (projected
+//     load, rendezvous rank: rendezvous.h), whose projected load then grows by one. That host
+//     has rank 0; the others follow in the same (projected load, rendezvous) order at that
+//     point, so when it does not claim, the next one does a step later. VIPs appearing
+//     together with the same candidates end within one per host (30 over 3: 10/10/10, where
+//     rendezvous alone gives 5/17/8), and the VIPs of a host that crashed or stopped fill the
+//     least loaded hosts first. Every host computes this from what all of them see (Leases,
+//     heartbeats, cluster), so they agree without talking; where their views differ (a watch
+//     delay), two may both rank 0 for a VIP: the compare-and-swap lets one win and the other
+//     sees it.
+//     A VIP whose holder we saw take it less than lease-duration ago (or that we are claiming)
+//     counts for its holder at its place in the address order, not in the loads up front: then
+//     a claim by the host the VIP was given changes nobody's rank, so hosts that have seen
+//     different parts of a batch of claims still agree on the rest. Counted up front it would
+//     not (a VIP before it in the order may see a different least loaded host), and hosts would
+//     start claiming VIPs another is claiming. Holders seen when we start are not claims.
+//     Cost: nothing while no VIP is ownerless. Otherwise the assignment is kept, and computed
+//     again only when something else than its own claims landing changed (the live hosts, the
+//     cluster view, which VIPs are ownerless or freshly claimed, who released what):
+//     O(VIPs + ownerless x hosts), each candidate's weight hashed once per ownerless period.
+//   - No preemption: a live, eligible owner keeps the VIP, whoever ranks first and however
+//     loaded. Loads even out only as VIPs become ownerless: a host back from a restart takes
+//     nothing, and after a rolling restart the last host back holds nothing.
 //   - Release: when this host holds a VIP and is no longer eligible (cluster state, local
 //     predicate, the VIP left the table, or stop()), it leaves the announce set in the same
 //     decision that asks for the release write, so the responders stop answering first.
@@ -48,7 +73,7 @@
 //     while our heartbeat is fresh is not a takeover (the Lease is current and names us): it
 //     is shown in the state, for the operator (typically a kernel answering ARP too).
 // Safety rests on the compare-and-swap and on announcing only after our claim was stored; the
-// rank delays make the winner predictable (VIPs spread as the hash spreads them) and avoid a
+// ranks make the winner predictable (VIPs spread evenly, as above) and the rank delays avoid a
 // herd of writes.
 // Lease events older than one already seen (resourceVersions compared as KEP-5504 allows) are
 // ignored, so a late watch event cannot undo a newer write we already know of.
@@ -82,9 +107,11 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/config/config.h"
+#include "core/election/balance.h"
 #include "core/election/cluster_view.h"
 #include "core/election/heartbeat.h"
 #include "core/ip.h"
@@ -214,18 +241,21 @@ class VipElection {
     bool lease_seen = false;  // seen existing or deleted at least once
     bool lease_exists = false;
     std::string holder;
-    std::string resource_version;  // of the newest version seen
-    MonotonicTime holder_since{};  // when we saw the holder become what it is
-    std::string released_by;       // who cleared the holder, while it is clear
+    HostId holder_id = kNoHost;             // holder, interned
+    std::string resource_version;           // of the newest version seen
+    MonotonicTime holder_since{};           // when we saw the holder become what it is
+    bool holder_taken_since_start = false;  // holder_since is a change seen after our start
+    HostId released_by = kNoHost;           // who cleared the holder, while it is clear
 
     std::optional<MonotonicTime> in_table_since;
     std::optional<MonotonicTime> holder_ineligible_since;
     // Within the current ownerless period: there were no candidates, then some from then on.
     bool had_no_candidates = false;
     std::optional<MonotonicTime> candidates_since;
-    // Rendezvous weights of the candidates, while ownerless: a decide runs on every heartbeat
-    // seen, and hashing every candidate of every ownerless VIP each time adds up after a crash.
-    std::map<std::string, std::uint64_t, std::less<>> weights;
+    // Rendezvous weights of the candidates by HostId (nullopt: not hashed yet), while
+    // ownerless: hashing every candidate of every ownerless VIP again at each new assignment
+    // adds up after a crash.
+    std::vector<std::optional<std::uint64_t>> weights;
 
     Write write = Write::None;              // in flight
     std::optional<MonotonicTime> retry_at;  // after a failed write
@@ -242,6 +272,30 @@ class VipElection {
     std::string reported_holder;  // for OwnerChange
   };
 
+  // An ownerless VIP at this decide, and where it is among the assignment's items.
+  struct Ownerless {
+    const Vip* vip;
+    Record* record;
+    MonotonicTime since;  // the owner lost
+    std::size_t item;
+  };
+  // One VIP taking part in the balanced assignment, as the cache compares them.
+  struct ItemKey {
+    IpAddress ip;
+    HostId pinned = kNoHost;       // the holder that just took it (us: our claim in flight)
+    HostId released_by = kNoHost;  // ownerless: the host that let go (no candidate)
+    bool self_candidate = false;   // ownerless: this host may claim it
+    bool operator==(const ItemKey&) const = default;
+  };
+  // The last assignment and what it was computed from.
+  struct Assignment {
+    std::uint64_t view_generation = 0;
+    std::vector<std::string> live_peers;
+    std::vector<ItemKey> items;
+    std::vector<BalanceRank> ranks;
+  };
+
+  HostId hostId(std::string_view name);
   void see(const IpAddress& vip, const k8s::Lease* lease, bool exists, MonotonicTime now);
   bool eligibleHere(const Vip& vip) const;
   Duration leaseDuration() const;
@@ -249,8 +303,12 @@ class VipElection {
   // When the VIP's owner was lost, by the rules above; nullopt while it has one.
   std::optional<MonotonicTime> ownerLostAt(const Vip& vip, Record& record, MonotonicTime now,
                                            std::vector<MonotonicTime>& wakeups) const;
+  // The ranks for `items` (address order), from the cache when it still holds.
+  const std::vector<BalanceRank>& assign(std::vector<ItemKey> items,
+                                         const std::vector<Ownerless>& ownerless,
+                                         const std::vector<std::string>& live_peers);
   void decideOwnerless(const Vip& vip, Record& record, MonotonicTime since, MonotonicTime now,
-                       const std::vector<std::string>& live_peers, Decisions& decisions,
+                       const BalanceRank& rank, Decisions& decisions,
                        std::vector<MonotonicTime>& wakeups);
   void decideHeld(const IpAddress& ip, Record& record, MonotonicTime now, Decisions& decisions,
                   std::vector<MonotonicTime>& wakeups);
@@ -263,6 +321,13 @@ class VipElection {
   ClusterView view_;
   LocalEligibility local_;
   std::map<IpAddress, Record> records_;
+  // Every host name met (ours, peers, holders), interned: the assignment indexes loads and
+  // weights by it. Grows with the names ever seen, i.e. the cluster's nodes.
+  std::vector<std::string> host_names_;
+  std::map<std::string, HostId, std::less<>> host_ids_;
+  HostId self_id_ = kNoHost;
+  std::uint64_t view_generation_ = 0;  // counts setCluster calls
+  std::optional<Assignment> assignment_;
 
   std::optional<MonotonicTime> first_heartbeat_;  // sent time of our first stored heartbeat
   std::optional<MonotonicTime> last_heartbeat_;   // sent time of the newest stored one

@@ -1,8 +1,10 @@
 #pragma once
 // Builders for the layer-2 election tests: Leases, Nodes, Services, EndpointSlices and pools in
-// a line each, and a fake clock's epoch.
+// a line each, a fake clock's epoch, the balanced assignment as a reference and spread checks.
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <initializer_list>
 #include <map>
@@ -10,10 +12,14 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "core/config/config.h"
+#include "core/election/balance.h"
 #include "core/election/cluster_view.h"
 #include "core/election/heartbeat.h"
 #include "core/election/lease_names.h"
+#include "core/election/rendezvous.h"
 #include "core/ip.h"
 #include "core/k8s/objects.h"
 
@@ -139,6 +145,84 @@ std::map<std::string, T> byKey(std::vector<T> objects) {
     std::string key = object.meta.key();
     out.emplace(std::move(key), std::move(object));
   }
+  return out;
+}
+
+/// What the balanced assignment gives `vips` (all ownerless, every host a candidate for every
+/// VIP) among `hosts` when they start from `loads` (absent: 0): the reference the election
+/// tests compare with.
+inline std::map<IpAddress, std::string> balancedAssignment(
+    std::vector<IpAddress> vips, const std::vector<std::string>& hosts,
+    const std::map<std::string, int>& loads = {}) {
+  std::sort(vips.begin(), vips.end());  // the election's order: by address
+  std::vector<std::uint32_t> start(hosts.size(), 0);
+  for (std::size_t h = 0; h < hosts.size(); ++h) {
+    if (auto it = loads.find(hosts[h]); it != loads.end()) start[h] = it->second;
+  }
+  std::vector<BalanceItem> items(vips.size());
+  for (std::size_t i = 0; i < vips.size(); ++i) {
+    for (std::size_t h = 0; h < hosts.size(); ++h)
+      items[i].candidates.push_back({static_cast<HostId>(h), rendezvousWeight(vips[i], hosts[h])});
+  }
+  const auto ranks = balance(start, items, hosts);
+  std::map<IpAddress, std::string> out;
+  for (std::size_t i = 0; i < vips.size(); ++i)
+    out[vips[i]] = hosts[ranks[i].first];
+  return out;
+}
+
+/// 10,000 VIPs (10.0.0.0 ..) and 100 hosts (node-0 .. node-99) with every rendezvous weight,
+/// computed once per test binary: a million SHA-256 take seconds in a Debug build.
+struct WeightTable {
+  std::vector<IpAddress> vips;
+  std::vector<std::string> hosts;
+  std::vector<std::vector<std::uint64_t>> weights;  // [vip][host]
+};
+
+inline const WeightTable& tenThousandVipsOverAHundredHosts() {
+  static const WeightTable table = [] {
+    WeightTable t;
+    for (int h = 0; h < 100; ++h)
+      t.hosts.push_back("node-" + std::to_string(h));
+    for (std::uint32_t i = 0; i < 10000; ++i) {
+      t.vips.push_back(IpAddress::v4(0x0A000000u + i));
+      auto& row = t.weights.emplace_back();
+      for (const auto& host : t.hosts)
+        row.push_back(rendezvousWeight(t.vips.back(), host));
+    }
+    return t;
+  }();
+  return table;
+}
+
+/// How many of `owners`' values name each of `hosts` (0 included), as "node-a 10, node-b 9".
+inline std::map<std::string, int> countPerHost(const std::map<IpAddress, std::string>& owners,
+                                               const std::vector<std::string>& hosts) {
+  std::map<std::string, int> counts;
+  for (const auto& host : hosts)
+    counts[host] = 0;
+  for (const auto& [vip, host] : owners)
+    ++counts[host];
+  return counts;
+}
+
+/// Every count within `slack` of the mean `total` / hosts.
+inline ::testing::AssertionResult spreadWithin(const std::map<std::string, int>& counts, int total,
+                                               double slack) {
+  const double mean = static_cast<double>(total) / static_cast<double>(counts.size());
+  for (const auto& [host, count] : counts) {
+    if (std::abs(count - mean) > slack) {
+      return ::testing::AssertionFailure()
+             << host << " has " << count << ", mean " << mean << " +- " << slack;
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
+inline std::string formatCounts(const std::map<std::string, int>& counts) {
+  std::string out;
+  for (const auto& [host, count] : counts)
+    out += (out.empty() ? "" : ", ") + host + " " + std::to_string(count);
   return out;
 }
 

@@ -1,6 +1,7 @@
 // The per-VIP election's rules, one host's view at a time, driven by a fake clock: claim timing
-// by rank, compare-and-swap, no preemption, release order, failover after a crash, API loss
-// (keep / withdraw / conflict), steady state without VIP writes, and what it reports.
+// by rank (projected load, then rendezvous), compare-and-swap, no preemption, release order,
+// failover after a crash, API loss (keep / withdraw / conflict), steady state without VIP
+// writes, and what it reports; and hosts with the same view agreeing on who claims what.
 
 #include "core/election/vip_election.h"
 
@@ -151,27 +152,125 @@ class VipElectionTest : public ::testing::Test {
   std::vector<VipStatus> statuses;
 };
 
-TEST_F(VipElectionTest, RankRClaimsAFreeVipRTimesClaimStepAfterItAppears) {
+TEST_F(VipElectionTest, RankRClaimsRTimesClaimStepAfterTheVipsAppearRankedByLoadThenRendezvous) {
   start();
-  const IpAddress first = vipRanked("node-a", 0), second = vipRanked("node-a", 1),
-                  third = vipRanked("node-a", 2);
+  // Three free VIPs x < y < z, ranked in address order with every host at load 0:
+  //   x: node-a ranks first by rendezvous: node-a's (rank 0), its projected load 1;
+  //   y: node-b and node-c have load 0, node-a 1: node-a ranks 2; y is w's, w the first of
+  //      node-b and node-c for it;
+  //   z: the other of node-b and node-c has load 0 and goes first; node-a and w have 1, and
+  //      node-a ranks before w by rendezvous: rank 1.
+  auto after = [](const IpAddress& vip, auto&& wanted) {
+    for (IpAddress next = IpAddress::v4(static_cast<std::uint32_t>(vip.toInteger()) + 1);;
+         next = IpAddress::v4(static_cast<std::uint32_t>(next.toInteger()) + 1)) {
+      if (wanted(next)) return next;
+    }
+  };
+  const IpAddress x = vipRanked("node-a", 0);
+  const IpAddress y = after(x, [](const IpAddress&) { return true; });
+  const std::string w = rendezvousFirst(y, {"node-b", "node-c"});
+  const IpAddress z = after(y, [&](const IpAddress& vip) {
+    return rendezvousRank(vip, "node-a", {"node-a", w}) == 0;
+  });
+  const auto expected = balancedAssignment({x, y, z}, kHosts);
+  ASSERT_EQ(expected.at(x), "node-a");
+  ASSERT_EQ(expected.at(y), w);
+  ASSERT_NE(expected.at(z), "node-a");
+
   const MonotonicTime appeared = now;
-  serve({first, second, third});
+  serve({x, y, z});
   auto decisions = tick();
-  EXPECT_EQ(claimed(decisions), std::vector<IpAddress>{first});
+  EXPECT_EQ(claimed(decisions), std::vector<IpAddress>{x});
   EXPECT_EQ(decisions.next_wakeup, appeared + 100ms);
-  EXPECT_EQ(statusOf(first).state, "claiming");
-  EXPECT_EQ(statusOf(second).state, "claiming in 100ms");
-  EXPECT_EQ(statusOf(third).state, "claiming in 200ms");
+  EXPECT_EQ(statusOf(x).state, "claiming");
+  EXPECT_EQ(statusOf(y).state, "claiming in 200ms");
+  EXPECT_EQ(statusOf(z).state, "claiming in 100ms");
   // node-b and node-c rank first for the others but (in this test) never claim: each rank
   // costs one step.
   auto run = runUntil(appeared + 1s);
   ASSERT_EQ(run.claims.size(), 2u);
-  EXPECT_EQ(run.claims[0].vip, second);
+  EXPECT_EQ(run.claims[0].vip, z);
   EXPECT_EQ(run.claims[0].at, appeared + 100ms);
-  EXPECT_EQ(run.claims[1].vip, third);
+  EXPECT_EQ(run.claims[1].vip, y);
   EXPECT_EQ(run.claims[1].at, appeared + 200ms);
   EXPECT_TRUE(run.last.announce.empty()) << "nothing is answered before the claim is stored";
+}
+
+TEST_F(VipElectionTest, TheLeastLoadedHostRanksFirstWhateverTheRendezvousOrder) {
+  // node-b holds two VIPs, node-c one, node-a none: a free VIP is node-a's, then node-c's,
+  // then node-b's, even where node-a ranks last by rendezvous.
+  const IpAddress b1 = ip("2001:db8::b1"), b2 = ip("2001:db8::b2"), c1 = ip("2001:db8::c1");
+  heldBy(b1, "node-b");
+  heldBy(b2, "node-b");
+  heldBy(c1, "node-c");
+  serve({b1, b2, c1});
+  start();
+  const IpAddress vip = vipRanked("node-a", 2);
+  // Not a candidate itself (no usable interface): node-c goes first.
+  a->setLocalEligibility([](const Vip&) { return false; });
+  serve({vip});
+  EXPECT_TRUE(tick().claims.empty());
+  EXPECT_EQ(statusOf(vip).state, "waiting for node-c");
+  a->setLocalEligibility({});
+  EXPECT_EQ(claimed(tick()), std::vector<IpAddress>{vip});
+}
+
+TEST_F(VipElectionTest, TheRanksFollowTheCandidatesAsTheyComeAndGo) {
+  config.claim_step = 10s;  // ranks far apart
+  a = std::make_unique<VipElection>("node-a", config);
+  start();
+  const IpAddress vip = vipRanked("node-a", 2);  // last by rendezvous, loads equal
+  const MonotonicTime appeared = now;
+  serve({vip});
+  tick();
+  EXPECT_EQ(statusOf(vip).state, "claiming in 20s");
+  // node-c's lbd dies: node-a ranks second.
+  renewing.erase("node-c");
+  EXPECT_TRUE(runUntil(appeared + 3s).claims.empty());
+  EXPECT_EQ(statusOf(vip).state, "claiming in 7s");
+  // node-b's Node goes NotReady: node-a is the only candidate left.
+  nodes[1].ready = false;
+  cluster();
+  EXPECT_EQ(claimed(tick()), std::vector<IpAddress>{vip});
+}
+
+TEST_F(VipElectionTest, AVipClaimedByAnotherHostThanTheOneGivenCountsForTheClaimant) {
+  config.claim_step = 10s;  // ranks far apart
+  a = std::make_unique<VipElection>("node-a", config);
+  start();
+  // x is node-b's (first by rendezvous, loads equal); y then goes to node-c, first of the
+  // two at load 0, with node-a second.
+  IpAddress x, y;
+  for (std::uint32_t i = 1; i < 255 && y == IpAddress{}; ++i) {
+    const IpAddress vip = IpAddress::v4(0xC0000200u + i);
+    if (x == IpAddress{}) {
+      if (rendezvousFirst(vip, kHosts) == "node-b") x = vip;
+    } else if (rendezvousRank(vip, "node-c", kHosts) == 0 &&
+               rendezvousRank(vip, "node-a", kHosts) == 1) {
+      y = vip;
+    }
+  }
+  ASSERT_NE(y, IpAddress{});
+  serve({x, y});
+  EXPECT_TRUE(tick().claims.empty());
+  EXPECT_EQ(statusOf(y).state, "claiming in 10s");
+  // node-c took x instead (node-b never claimed): node-c has load 1 before y now, node-a 0.
+  heldBy(x, "node-c");
+  EXPECT_EQ(claimed(tick()), std::vector<IpAddress>{y});
+}
+
+TEST_F(VipElectionTest, ThisHostBecomingACandidateAgainIsRankedAtOnce) {
+  start();
+  // Only node-a has a pod, and its interface is down: nobody may announce.
+  const IpAddress vip = vipRanked("node-a", 2);
+  slices = {slice("demo/svc-" + vip.toString(), "s1", "IPv4", {{"node-a", true}})};
+  a->setLocalEligibility([](const Vip&) { return false; });
+  serve({vip}, "Local");
+  EXPECT_TRUE(runUntil(now + 1s).claims.empty());
+  EXPECT_EQ(statusOf(vip).state, "no eligible host");
+  // The interface is up again (nothing else changed): node-a is the only candidate.
+  a->setLocalEligibility({});
+  EXPECT_EQ(claimed(tick()), std::vector<IpAddress>{vip});
 }
 
 TEST_F(VipElectionTest, TheClaimIsACompareAndSwapOnTheLeaseAsRead) {
@@ -227,13 +326,19 @@ TEST_F(VipElectionTest, LosingTheRaceShowsTheWinnerAndAnnouncesNothing) {
 
 TEST_F(VipElectionTest, ALiveEligibleOwnerKeepsTheVipWhoeverRanksFirst) {
   start();
-  const IpAddress vip = vipRanked("node-a", 0);
-  heldBy(vip, "node-c");
-  serve({vip});
+  // node-a ranks first for all of them, and holds nothing while node-c holds three (node-a
+  // just came back, say): it still takes none.
+  const std::vector<IpAddress> vips = {vipRanked("node-a", 0), vipRanked("node-a", 0, kHosts, 1),
+                                       vipRanked("node-a", 0, kHosts, 2)};
+  for (const auto& vip : vips)
+    heldBy(vip, "node-c");
+  serve(vips);
   auto run = runUntil(now + 30s);
   EXPECT_TRUE(run.claims.empty());
   EXPECT_TRUE(run.last.announce.empty());
-  EXPECT_EQ(statusOf(vip).state, "standby");
+  for (const auto& vip : vips)
+    EXPECT_EQ(statusOf(vip).state, "standby");
+  EXPECT_EQ(a->ownedCount(), 0u);
 }
 
 TEST_F(VipElectionTest, LosingEligibilityStopsAnsweringInTheSameDecisionThatReleases) {
@@ -307,6 +412,12 @@ TEST_F(VipElectionTest, ALocalVipFollowsItsReadyEndpoints) {
 }
 
 TEST_F(VipElectionTest, StopReleasesEverythingHeldAndClaimsNothingAfter) {
+  // node-b and node-c hold one VIP each, node-a none: node-a is given both free VIPs (the
+  // second by rendezvous, once the first counts for it).
+  const IpAddress busy_b = ip("2001:db8::b"), busy_c = ip("2001:db8::c");
+  heldBy(busy_b, "node-b");
+  heldBy(busy_c, "node-c");
+  serve({busy_b, busy_c});
   start();
   const IpAddress first = vipRanked("node-a", 0), second = vipRanked("node-a", 0, kHosts, 1);
   serve({first, second});
@@ -613,6 +724,65 @@ TEST_F(VipElectionTest, ReportsPeersAndIgnoresOtherNamespaces) {
   serve({vip});
   EXPECT_EQ(claimed(tick()), std::vector<IpAddress>{vip});
   EXPECT_TRUE(a->heartbeatFresh(now));
+}
+
+// Three hosts with the same view, deciding without talking to each other: each free VIP is
+// claimed at once by exactly one of them, an even share each, as the balanced assignment says;
+// and one host's claims reaching another before the third's change nobody's rank.
+TEST(VipElectionAgreement, HostsWithTheSameViewClaimDisjointEvenShares) {
+  const std::vector<std::string> names = {"node-a", "node-b", "node-c"};
+  std::vector<IpAddress> vips;
+  std::vector<k8s::Service> services;
+  for (std::uint32_t i = 1; i <= 30; ++i) {
+    vips.push_back(IpAddress::v4(0xC0000200u + i));
+    services.push_back(service("demo/svc-" + std::to_string(i), {vips.back().toString()}));
+  }
+  const auto view = ClusterView::build(
+      byKey(services), {},
+      byKey(std::vector<k8s::Node>{node("node-a"), node("node-b"), node("node-c")}),
+      {pool("l2", "192.0.2.0/24")}, {});
+  MonotonicTime now = kT0;
+  std::map<std::string, std::unique_ptr<VipElection>> hosts;
+  for (const auto& name : names) {
+    hosts[name] = std::make_unique<VipElection>(name, ElectionConfig{});
+    hosts[name]->setCluster(view, now);
+  }
+  // Renewals every 500 ms; the first decide after the start-up hold.
+  for (int n = 1; n <= 4; ++n, now += 500ms) {
+    for (const auto& [name, host] : hosts) {
+      for (const auto& peer : names) {
+        if (peer != name) host->observeLease(heartbeat(peer, n), now);
+      }
+      host->heartbeatWritten(now);
+    }
+  }
+  std::map<IpAddress, std::string> owners;
+  for (const auto& [name, host] : hosts) {
+    for (const auto& claim : host->decide(now).claims) {
+      EXPECT_TRUE(owners.emplace(claim.vip, name).second)
+          << claim.vip.toString() << " claimed by " << owners[claim.vip] << " and " << name;
+    }
+  }
+  EXPECT_EQ(owners, balancedAssignment(vips, names));
+  EXPECT_EQ(countPerHost(owners, names),
+            (std::map<std::string, int>{{"node-a", 10}, {"node-b", 10}, {"node-c", 10}}));
+
+  // node-b's claims land and reach node-a first; node-c's are still on their way.
+  VipElection& a = *hosts["node-a"];
+  const auto before = a.status(now);
+  int rv = 100;
+  for (const auto& [vip, owner] : owners) {
+    if (owner == "node-b")
+      a.observeLease(lease(vipLeaseName(vip), "node-b", std::to_string(++rv)), now);
+  }
+  EXPECT_TRUE(a.decide(now).claims.empty());
+  const auto after = a.status(now);
+  ASSERT_EQ(after.size(), before.size());
+  for (std::size_t i = 0; i < before.size(); ++i) {
+    if (owners[before[i].vip] != "node-c") continue;
+    EXPECT_EQ(after[i].state, before[i].state) << before[i].vip.toString();
+    EXPECT_TRUE(after[i].state.starts_with("claiming in ")) << after[i].state;
+  }
 }
 
 }  // namespace
