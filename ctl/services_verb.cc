@@ -23,7 +23,8 @@ int servicesVerb(const OutputOptions& options) {
   auto& manager = *std::get<std::unique_ptr<ManagerClient>>(client);
   std::map<std::string, VipInfo> vips;
   if (auto answer = manager.vips(); std::holds_alternative<std::vector<VipInfo>>(answer)) {
-    for (auto& vip : std::get<std::vector<VipInfo>>(answer)) vips[vip.vip] = std::move(vip);
+    for (auto& vip : std::get<std::vector<VipInfo>>(answer))
+      vips[vip.vip] = std::move(vip);
   }
   std::string node;
   if (auto status = manager.status(); std::holds_alternative<DaemonStatus>(status)) {
@@ -87,7 +88,8 @@ int servicesVerb(const OutputOptions& options) {
     for (const auto& ip : service.ips) {
       const std::string who = announcer(ip);
       if (who.empty()) continue;
-      if (announced.find(who) == std::string::npos) announced += (announced.empty() ? "" : ",") + who;
+      if (announced.find(who) == std::string::npos)
+        announced += (announced.empty() ? "" : ",") + who;
     }
     table.addRow({service.key, ips, service.pool, state, announced, reason});
   }

@@ -217,7 +217,8 @@ int statusVerb(const OutputOptions& options) {
     if (!layer2->heartbeat_fresh && options.colour) health = "\033[31m" + health + "\033[0m";
     if (!layer2->heartbeat_error.empty()) health += " (" + layer2->heartbeat_error + ")";
     std::string peers;
-    for (const auto& peer : layer2->peers) peers += (peers.empty() ? "" : ", ") + peer;
+    for (const auto& peer : layer2->peers)
+      peers += (peers.empty() ? "" : ", ") + peer;
     health += "; peers alive: " + (peers.empty() ? std::string("none") : peers);
     health += "; owns " + std::to_string(layer2->owned) + ", answers for " +
               std::to_string(layer2->announced) + " VIPs";

@@ -38,32 +38,34 @@ AllocatorRole::AllocatorRole(boost::asio::io_context& io, KubernetesWatch& clust
       controller_(config.kubernetes, config.pools),
       campaign_timer_(io),
       deadline_timer_(io) {
-  subscribe(cluster_.services().cache(), 
+  subscribe(
+      cluster_.services().cache(),
       {[this](const k8s::Service& service) { onService(service); },
        [this](const k8s::Service&, const k8s::Service& service) { onService(service); },
        [this](const k8s::Service& service) { onServiceDeleted(service); }, [this] { resync(); }});
-  subscribe(cluster_.namespaces().cache(), 
-      {[this](const k8s::Namespace& ns) { onNamespace(ns); },
-       [this](const k8s::Namespace& before, const k8s::Namespace& after) {
-         if (before.meta.labels != after.meta.labels) onNamespace(after);
-       },
-       {},
-       [this] { resync(); }});
-  subscribe(cluster_.leases().cache(), 
-      {[this](const k8s::Lease& lease) { observeLease(lease); },
-       [this](const k8s::Lease&, const k8s::Lease& lease) { observeLease(lease); },
-       [this](const k8s::Lease& lease) {
-         if (lease.meta.name == kAllocatorLeaseName) {
-           election_.observe(std::nullopt, Clock::now());
-           if (running_ && !leader_ && !campaign_in_flight_) scheduleCampaign({});
-         }
-       },
-       {}});
+  subscribe(cluster_.namespaces().cache(),
+            {[this](const k8s::Namespace& ns) { onNamespace(ns); },
+             [this](const k8s::Namespace& before, const k8s::Namespace& after) {
+               if (before.meta.labels != after.meta.labels) onNamespace(after);
+             },
+             {},
+             [this] { resync(); }});
+  subscribe(cluster_.leases().cache(),
+            {[this](const k8s::Lease& lease) { observeLease(lease); },
+             [this](const k8s::Lease&, const k8s::Lease& lease) { observeLease(lease); },
+             [this](const k8s::Lease& lease) {
+               if (lease.meta.name == kAllocatorLeaseName) {
+                 election_.observe(std::nullopt, Clock::now());
+                 if (running_ && !leader_ && !campaign_in_flight_) scheduleCampaign({});
+               }
+             },
+             {}});
 }
 
 AllocatorRole::~AllocatorRole() {
   *alive_ = false;
-  for (auto& unsubscribe : unsubscribe_) unsubscribe();
+  for (auto& unsubscribe : unsubscribe_)
+    unsubscribe();
 }
 
 void AllocatorRole::start() {

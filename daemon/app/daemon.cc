@@ -259,7 +259,8 @@ std::vector<bus::VipRow> Daemon::vipRows() const {
     row.announcing = vip.announcing;
     row.eligible_here = vip.eligible_here;
     row.state = vip.state;
-    if (!vip.ineligibility.empty() && !vip.eligible_here) row.state += " (" + vip.ineligibility + ")";
+    if (!vip.ineligibility.empty() && !vip.eligible_here)
+      row.state += " (" + vip.ineligibility + ")";
     row.interfaces = layer2_->interfacesOf(vip.vip);
     rows.push_back(std::move(row));
   }
@@ -276,13 +277,11 @@ bus::Layer2Snapshot Daemon::layer2() const {
   snapshot.owned = static_cast<std::uint32_t>(layer2_->ownedCount());
   snapshot.announced = static_cast<std::uint32_t>(layer2_->announcedCount());
   for (const auto& responder : layer2_->responders()) {
-    snapshot.responders.push_back({responder.interface, responder.mac, responder.vips,
-                                   responder.counters.requests_seen,
-                                   responder.counters.replies_sent,
-                                   responder.counters.announcements_sent,
-                                   responder.counters.malformed_dropped,
-                                   responder.counters.conflicts_seen,
-                                   responder.kernel_arp_warning});
+    snapshot.responders.push_back(
+        {responder.interface, responder.mac, responder.vips, responder.counters.requests_seen,
+         responder.counters.replies_sent, responder.counters.announcements_sent,
+         responder.counters.malformed_dropped, responder.counters.conflicts_seen,
+         responder.kernel_arp_warning});
   }
   return snapshot;
 }

@@ -11,9 +11,9 @@
 #include <boost/asio/signal_set.hpp>
 
 #include "app/allocator_role.h"
-#include "app/layer2_role.h"
 #include "app/daemon_options.h"
 #include "app/kubernetes_watch.h"
+#include "app/layer2_role.h"
 #include "core/config/config.h"
 #include "io/bus/bus_loop.h"
 #include "io/bus/manager_bus.h"

@@ -329,8 +329,12 @@ void VipElection::decideOwnerless(const Vip& vip, Record& record, MonotonicTime 
     return;
   }
   // Hosts starting together need a moment to see each other's heartbeats before ranking; the
-  // ranks count from there, or all of them would claim at the end of it.
+  // ranks count from there, or all of them would claim at the end of it. The same after an
+  // API outage: every peer's heartbeat looks expired to us until we see its first renewal
+  // after it, which may come up to a renew interval after ours (so: lease-duration after our
+  // heartbeat is fresh again, the start of the current run of fresh heartbeats).
   since = std::max(since, *first_heartbeat_ + leaseDuration());
+  if (fresh_since_) since = std::max(since, *fresh_since_ + leaseDuration());
   MonotonicTime claim_at = since + config_.claim_step * static_cast<std::int64_t>(rank.self_rank);
   if (record.retry_at) claim_at = std::max(claim_at, *record.retry_at);
   record.claim_at = claim_at;

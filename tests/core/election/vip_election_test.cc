@@ -787,3 +787,32 @@ TEST(VipElectionAgreement, HostsWithTheSameViewClaimDisjointEvenShares) {
 
 }  // namespace
 }  // namespace lbd::election
+
+namespace lbd::election {
+namespace {
+
+// Found by the layer-2 integration test (an API outage of every host): when the API came
+// back, a standby's own heartbeat was renewed a moment before it saw the owner's renewal, so
+// it judged the owner dead (no renewal seen for the whole outage) and took the VIP over while
+// the owner still answered. Peers are judged again only lease-duration after our own
+// heartbeat is fresh again, as at start-up.
+TEST_F(VipElectionTest, AfterAnApiOutageItWaitsToSeeTheOwnerRenewBeforeJudgingIt) {
+  start();
+  const IpAddress vip = vipRanked("node-a", 0);
+  serve({vip});
+  heldBy(vip, "node-b");
+  runUntil(now + 1s);
+  own_heartbeat = false;  // the API server is gone for everyone
+  renewing.clear();
+  runUntil(now + 10s);
+  own_heartbeat = true;  // back: our renewal is stored first...
+  auto run = runUntil(now + 900ms);
+  EXPECT_TRUE(run.claims.empty());
+  renewing = {"node-b", "node-c"};  // ...and the owner's renewals reach us a moment later
+  run = runUntil(now + 5s);
+  EXPECT_TRUE(run.claims.empty()) << "took a VIP from a live owner after an API outage";
+  EXPECT_EQ(statusOf(vip).holder, "node-b");
+}
+
+}  // namespace
+}  // namespace lbd::election
