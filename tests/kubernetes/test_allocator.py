@@ -103,8 +103,8 @@ class AllocatorTest(AllocatorHarness):
         self.assertEqual(event['source'], {'component': 'lbd', 'host': 'host-a'})
         self.assertEqual(ingress_ips(self.service_obj('plain')), [])
 
-        services = wait_for(lambda: [s for s in lab.lbctl_json('services') if s['namespace'] == self.ns],
-                            what='lbctl services')
+        services = wait_for(lambda: [s for s in lab.lbctl_json('services') if s['namespace'] == self.ns
+                                     and s['vips']], what='lbctl services with the layer-2 view')
         # "main" is a layer2 pool, but no Node exists here: nobody may announce the VIP.
         vips = services[0].pop('vips')
         self.assertEqual([(v['ip'], v['holder'], v['announcing_here']) for v in vips], [('192.0.2.1', '', False)])
