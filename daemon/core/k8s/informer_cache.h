@@ -96,7 +96,8 @@ class InformerCache {
     // walk a snapshot of the ids and skip those gone meanwhile.
     std::vector<HandlerId> ids;
     ids.reserve(handlers_.size());
-    for (const auto& [id, handlers] : handlers_) ids.push_back(id);
+    for (const auto& [id, handlers] : handlers_)
+      ids.push_back(id);
     for (const HandlerId id : ids) {
       auto found = handlers_.find(id);
       if (found == handlers_.end()) continue;

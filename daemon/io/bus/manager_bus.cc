@@ -107,10 +107,10 @@ ManagerBus::ListVips() {
   return rows;
 }
 
-std::tuple<bool, bool, std::string, std::vector<std::string>, std::uint32_t, std::uint32_t,
-           std::vector<sdbus::Struct<std::string, std::string, std::uint64_t, std::uint64_t,
-                                     std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
-                                     std::string>>>
+std::tuple<
+    bool, bool, std::string, std::vector<std::string>, std::uint32_t, std::uint32_t,
+    std::vector<sdbus::Struct<std::string, std::string, std::uint64_t, std::uint64_t, std::uint64_t,
+                              std::uint64_t, std::uint64_t, std::uint64_t, std::string>>>
 ManagerBus::GetLayer2() {
   Layer2Snapshot snapshot = model_.layer2();
   std::vector<sdbus::Struct<std::string, std::string, std::uint64_t, std::uint64_t, std::uint64_t,
@@ -122,8 +122,8 @@ ManagerBus::GetLayer2() {
                             row.malformed_dropped, row.conflicts_seen,
                             std::move(row.kernel_arp_warning));
   }
-  return {snapshot.enabled,        snapshot.heartbeat_fresh, std::move(snapshot.heartbeat_error),
-          std::move(snapshot.peers), snapshot.owned,         snapshot.announced,
+  return {snapshot.enabled,          snapshot.heartbeat_fresh, std::move(snapshot.heartbeat_error),
+          std::move(snapshot.peers), snapshot.owned,           snapshot.announced,
           std::move(responders)};
 }
 

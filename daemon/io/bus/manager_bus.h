@@ -176,8 +176,8 @@ class ManagerBus final : public sdbus::AdaptorInterfaces<io::lbd1::Manager_adapt
   ListVips() override;
   std::tuple<bool, bool, std::string, std::vector<std::string>, std::uint32_t, std::uint32_t,
              std::vector<sdbus::Struct<std::string, std::string, std::uint64_t, std::uint64_t,
-                                       std::uint64_t, std::uint64_t, std::uint64_t,
-                                       std::uint64_t, std::string>>>
+                                       std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
+                                       std::string>>>
   GetLayer2() override;
   void emitVipOwnerChanged_(const std::string& vip, const std::string& previous_holder,
                             const std::string& holder) {

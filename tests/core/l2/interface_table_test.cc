@@ -112,7 +112,8 @@ TEST(InterfaceAddress, SubnetAndLinkLocal) {
 }
 
 TEST(MacAddress, Text) {
-  EXPECT_EQ(toString(MacAddress(MacAddress::Bytes{0x02, 0x00, 0x5e, 0x0a, 0xbc, 0xff})), "02:00:5e:0a:bc:ff");
+  EXPECT_EQ(toString(MacAddress(MacAddress::Bytes{0x02, 0x00, 0x5e, 0x0a, 0xbc, 0xff})),
+            "02:00:5e:0a:bc:ff");
   EXPECT_EQ(toString(OperState::LowerLayerDown), "lowerlayerdown");
 }
 
