@@ -83,6 +83,9 @@ class Layer2(unittest.TestCase):
 
     def test_one_owner_per_vip_spread_evenly_and_traffic_reaches_it(self):
         self.start_all()
+        # A host claims nothing for lease-duration after its first heartbeat (it must see its
+        # peers first); VIPs appearing meanwhile go to the hosts already up. Let all three be up.
+        time.sleep(2.5)
         names = ['web-%02d' % i for i in range(30)]
         for name in names:
             self.service(name)
