@@ -217,22 +217,7 @@ std::string IpAddress::toString() const {
       groups[5] == 0xFFFF) {
     return "::ffff:" + IpAddress::v4(static_cast<std::uint32_t>(value_ & 0xFFFFFFFFu)).toString();
   }
-  // Longest run of two or more zero groups, first on ties (RFC 5952 section 4.2).
-  int best_start = -1, best_length = 0;
-  for (int i = 0; i < 8;) {
-    if (groups[i] != 0) {
-      ++i;
-      continue;
-    }
-    int j = i;
-    while (j < 8 && groups[j] == 0)
-      ++j;
-    if (j - i > best_length && j - i >= 2) {
-      best_start = i;
-      best_length = j - i;
-    }
-    i = j;
-  }
+  const auto [best_start, best_length] = longestZeroRun(groups);
   static constexpr char kHex[] = "0123456789abcdef";
   auto hex = [](std::uint16_t group) {
     std::string text;
@@ -563,6 +548,25 @@ IpRangeSet::Iterator IpRangeSet::begin() const {
 }
 IpRangeSet::Iterator IpRangeSet::end() const {
   return Iterator(&ranges_, ranges_.size());
+}
+
+std::pair<int, int> longestZeroRun(const std::array<std::uint16_t, 8>& groups) {
+  int best_start = -1, best_length = 0;
+  for (int i = 0; i < 8;) {
+    if (groups[i] != 0) {
+      ++i;
+      continue;
+    }
+    int j = i;
+    while (j < 8 && groups[j] == 0)
+      ++j;
+    if (j - i > best_length && j - i >= 2) {
+      best_start = i;
+      best_length = j - i;
+    }
+    i = j;
+  }
+  return {best_start, best_length};
 }
 
 }  // namespace lbd

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/result.h"
@@ -204,5 +205,9 @@ class IpRangeSet {
  private:
   std::vector<IpRange> ranges_;
 };
+
+/// The longest run of two or more zero 16-bit groups of an IPv6 address, the first on ties
+/// (RFC 5952 section 4.2: the run "::" stands for), as (start, length); (-1, 0) when none.
+std::pair<int, int> longestZeroRun(const std::array<std::uint16_t, 8>& groups);
 
 }  // namespace lbd

@@ -24,7 +24,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -42,14 +41,8 @@ _labs = itertools.count()
 
 
 def wait_for(predicate, timeout=10.0, what='condition', interval=0.02):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError('timed out after %ss waiting for %s' % (timeout, what))
-        time.sleep(interval)
+    """cluster.wait_for with the lab's shorter defaults (lab events take milliseconds)."""
+    return cluster.wait_for(predicate, timeout, what, interval)
 
 
 def mac_for(octet):

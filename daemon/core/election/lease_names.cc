@@ -17,22 +17,7 @@ std::string ipv6Name(const IpAddress& vip) {
   for (int i = 0; i < 8; ++i) {
     groups[7 - i] = static_cast<std::uint16_t>((vip.toInteger() >> (16 * i)) & 0xFFFF);
   }
-  // Longest run of two or more zero groups, the first on ties (RFC 5952 section 4.2).
-  int best_start = -1, best_length = 0;
-  for (int i = 0; i < 8;) {
-    if (groups[i] != 0) {
-      ++i;
-      continue;
-    }
-    int j = i;
-    while (j < 8 && groups[j] == 0)
-      ++j;
-    if (j - i > best_length && j - i >= 2) {
-      best_start = i;
-      best_length = j - i;
-    }
-    i = j;
-  }
+  const auto [best_start, best_length] = longestZeroRun(groups);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   for (int i = 0; i < 8; ++i) {

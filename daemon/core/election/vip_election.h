@@ -217,6 +217,8 @@ class VipElection {
   /// Whether our heartbeat was renewed less than lease-duration ago.
   bool heartbeatFresh(MonotonicTime now) const;
   const std::string& node() const { return node_; }
+  /// The VIP table and eligibility as last given to setCluster.
+  const ClusterView& cluster() const { return view_; }
 
  private:
   enum class State {

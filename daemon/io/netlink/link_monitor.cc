@@ -138,28 +138,27 @@ Result<void> LinkMonitor::requestDump(int message_type) {
 }
 
 void LinkMonitor::waitDump() {
-  dump_descriptor_.async_wait(
-      boost::asio::posix::descriptor_base::wait_read,
-      [this, alive = std::weak_ptr<char>(alive_),
-       generation = generation_](const boost::system::error_code& error) {
-        if (alive.expired() || generation != generation_) return;
-        if (error == boost::asio::error::operation_aborted) return;
-        if (error)
-          return failAndRetry(Error{"waiting for the rtnetlink dump failed: " + error.message()});
-        onDumpReadable();
-      });
+  waitReadable(dump_descriptor_, "the rtnetlink dump", [this] { onDumpReadable(); });
 }
 
 void LinkMonitor::waitEvents() {
-  events_descriptor_.async_wait(
+  waitReadable(events_descriptor_, "rtnetlink events", [this] { onEventsReadable(); });
+}
+
+void LinkMonitor::waitReadable(boost::asio::posix::stream_descriptor& descriptor, const char* what,
+                               std::function<void()> on_readable) {
+  // A wait from before a restart (older generation) must not touch the new sockets.
+  descriptor.async_wait(
       boost::asio::posix::descriptor_base::wait_read,
-      [this, alive = std::weak_ptr<char>(alive_),
-       generation = generation_](const boost::system::error_code& error) {
+      [this, alive = std::weak_ptr<char>(alive_), generation = generation_, what,
+       on_readable = std::move(on_readable)](const boost::system::error_code& error) {
         if (alive.expired() || generation != generation_) return;
         if (error == boost::asio::error::operation_aborted) return;
-        if (error)
-          return failAndRetry(Error{"waiting for rtnetlink events failed: " + error.message()});
-        onEventsReadable();
+        if (error) {
+          return failAndRetry(
+              Error{std::string("waiting for ") + what + " failed: " + error.message()});
+        }
+        on_readable();
       });
 }
 

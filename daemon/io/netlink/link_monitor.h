@@ -92,6 +92,8 @@ class LinkMonitor {
   Result<void> requestDump(int message_type);
   void waitDump();
   void waitEvents();
+  void waitReadable(boost::asio::posix::stream_descriptor& descriptor, const char* what,
+                    std::function<void()> on_readable);
   void onDumpReadable();
   void onEventsReadable();
   void restartAfterOverrun();
