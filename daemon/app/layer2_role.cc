@@ -217,11 +217,10 @@ std::vector<std::string> Layer2Role::interfacesOf(const IpAddress& vip) const {
 void Layer2Role::applyAnnounce(const std::set<IpAddress>& announce) {
   announce_ = announce;
   std::map<std::string, std::set<IpAddress>> wanted;
-  std::map<IpAddress, std::string> pools;
-  for (const auto& status : election_.status(Clock::now()))
-    pools[status.vip] = status.pool;
   for (const auto& vip : announce) {
-    for (auto& interface : interfacesFor(vip, pools[vip]))
+    const election::Vip* known = election_.cluster().find(vip);
+    if (known == nullptr) continue;
+    for (auto& interface : interfacesFor(vip, known->pool))
       wanted[interface].insert(vip);
   }
   // Interfaces that answer nothing any more first: fewer answers is always safe.
@@ -372,14 +371,19 @@ std::optional<k8s::Lease> Layer2Role::cachedLease(const std::string& name) const
   return *lease;
 }
 
-void Layer2Role::writeVipLease(const IpAddress& vip, const std::string& lease_name) {
-  if (!vip_writes_in_flight_.insert(lease_name).second) return;  // answered when it ends
+void Layer2Role::writeVipLease(const IpAddress& vip, const std::string& lease_name,
+                               std::function<void()> then) {
+  if (!vip_writes_in_flight_.insert(lease_name).second) {
+    if (then) then();  // the write on its way answers the election
+    return;
+  }
   lease_client_.writeFrom(
       config_.election.lease_namespace, lease_name, cachedLease(lease_name),
       [this, vip](const std::optional<k8s::Lease>& current) {
         return election_.leaseToWrite(vip, current, Clock::now(), std::chrono::system_clock::now());
       },
-      [this, alive = alive_, vip, lease_name](k8s::LeaseWriteResult result) {
+      [this, alive = alive_, vip, lease_name, then](k8s::LeaseWriteResult result) {
+        if (then) then();
         if (!*alive) return;
         vip_writes_in_flight_.erase(lease_name);
         if (result.outcome == k8s::LeaseWriteResult::Outcome::Written && result.lease) {
@@ -392,7 +396,10 @@ void Layer2Role::writeVipLease(const IpAddress& vip, const std::string& lease_na
           election_.writeFailed(vip, Clock::now());
         }
         decide();
-      });
+      },
+      // One attempt: a claim decided just before the API went away must not be retried into
+      // the moment it comes back (it took VIPs from live owners); the election decides again.
+      1);
 }
 
 void Layer2Role::reportOwnerChange(const election::OwnerChange& change) {
@@ -401,22 +408,21 @@ void Layer2Role::reportOwnerChange(const election::OwnerChange& change) {
   log_->info("VIP {}: owner {} -> {}", change.vip.toString(), from, to);
   if (on_owner_change_) on_owner_change_(change);
   if (change.holder != node_) return;  // each change is told once, by the new owner
-  for (const auto& status : election_.status(Clock::now())) {
-    if (status.vip != change.vip) continue;
-    for (const auto& key : status.services) {
-      const k8s::Service* service = cluster_.services().cache().find(key);
-      if (service == nullptr) continue;
-      k8s::EventSpec spec;
-      spec.namespace_ = service->meta.namespace_;
-      spec.involved_name = service->meta.name;
-      spec.involved_uid = service->meta.uid;
-      spec.involved_resource_version = service->meta.resource_version;
-      spec.reason = "nodeAssigned";
-      spec.message = "announcing " + change.vip.toString() + " from node \"" + node_ +
-                     "\" with protocol \"layer2\"";
-      spec.reporting_instance = node_;
-      events_.record(spec);
-    }
+  const election::Vip* vip = election_.cluster().find(change.vip);
+  if (vip == nullptr) return;
+  for (const auto& key : vip->services) {
+    const k8s::Service* service = cluster_.services().cache().find(key);
+    if (service == nullptr) continue;
+    k8s::EventSpec spec;
+    spec.namespace_ = service->meta.namespace_;
+    spec.involved_name = service->meta.name;
+    spec.involved_uid = service->meta.uid;
+    spec.involved_resource_version = service->meta.resource_version;
+    spec.reason = "nodeAssigned";
+    spec.message = "announcing " + change.vip.toString() + " from node \"" + node_ +
+                   "\" with protocol \"layer2\"";
+    spec.reporting_instance = node_;
+    events_.record(spec);
   }
 }
 
@@ -442,7 +448,11 @@ void Layer2Role::heartbeat() {
         heartbeat_in_flight_ = false;
         if (result.outcome == k8s::LeaseWriteResult::Outcome::Written && result.lease) {
           own_heartbeat_ = result.lease;
-          election_.heartbeatWritten(sent_at);
+          // Our heartbeat only counts as fresh while our view of the others' heartbeats is
+          // current too: after an API outage the Lease watch may come back seconds after our
+          // first renewal (informer backoff), and until it does every peer looks dead to us.
+          // Counting it earlier made standbys take VIPs from live owners (test_layer2).
+          if (cluster_.leases().state() == "watching") election_.heartbeatWritten(sent_at);
           if (!heartbeat_error_.empty()) log_->info("heartbeat renewed again");
           heartbeat_error_.clear();
         } else {
@@ -451,7 +461,8 @@ void Layer2Role::heartbeat() {
           heartbeat_error_ = result.error;
         }
         decide();
-      });
+      },
+      1);  // one attempt: the next renewal is the retry, renew-interval later, never later
 }
 
 void Layer2Role::stop(std::chrono::milliseconds timeout, std::function<void()> done) {
@@ -480,18 +491,7 @@ void Layer2Role::stop(std::chrono::milliseconds timeout, std::function<void()> d
   auto timer = std::make_shared<boost::asio::steady_timer>(io_, timeout);
   timer->async_wait([timer, finish](const boost::system::error_code&) { finish(); });
   for (const auto& release : decisions.releases) {
-    lease_client_.writeFrom(
-        config_.election.lease_namespace, release.lease_name, cachedLease(release.lease_name),
-        [this, vip = release.vip](const std::optional<k8s::Lease>& current) {
-          return election_.leaseToWrite(vip, current, Clock::now(),
-                                        std::chrono::system_clock::now());
-        },
-        [this, alive = alive_, vip = release.vip, one_done](k8s::LeaseWriteResult result) {
-          if (*alive && result.outcome == k8s::LeaseWriteResult::Outcome::Written) {
-            log_->info("released VIP {}", vip.toString());
-          }
-          one_done();
-        });
+    writeVipLease(release.vip, release.lease_name, one_done);
   }
   const std::string name = election::heartbeatLeaseName(node_);
   lease_client_.writeFrom(

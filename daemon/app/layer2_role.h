@@ -82,7 +82,9 @@ class Layer2Role {
   void decide();
   void apply(election::Decisions decisions);
   void applyAnnounce(const std::set<IpAddress>& announce);
-  void writeVipLease(const IpAddress& vip, const std::string& lease_name);
+  /// A claim or release the election asked for; `then` runs when it is over (stop waits).
+  void writeVipLease(const IpAddress& vip, const std::string& lease_name,
+                     std::function<void()> then = {});
   void reportOwnerChange(const election::OwnerChange& change);
   void heartbeat();
   void onLinks(const l2::InterfaceTable& table, const std::vector<l2::InterfaceEvent>& events);

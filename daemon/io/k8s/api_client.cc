@@ -110,12 +110,13 @@ void ApiClient::noteResult(const ApiResponse& response) {
 }
 
 void ApiClient::call(std::string method, std::string path, std::string body,
-                     std::string content_type, Callback done) {
+                     std::string content_type, Callback done, std::uint32_t max_attempts) {
   const RequestClass request_class = classifyRequest(method, path);
   OutgoingRequest outgoing{
       std::move(method), std::move(path), std::move(body), std::move(content_type), {}};
   scheduler_.submit(
-      request_class, [outgoing = std::move(outgoing)] { return outgoing; }, std::move(done));
+      request_class, [outgoing = std::move(outgoing)] { return outgoing; }, std::move(done),
+      max_attempts);
 }
 
 void ApiClient::submit(RequestClass request_class, BuildRequest build, Callback done) {

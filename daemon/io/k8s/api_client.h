@@ -37,8 +37,9 @@ class ApiClient {
 
   /// One API call with retries. `path` includes the query, e.g. "/api/v1/services?limit=500".
   /// Its class follows from method and path (core/k8s/request_class.h).
+  /// `max_attempts`: see RequestScheduler::submit (0 = the default).
   void call(std::string method, std::string path, std::string body, std::string content_type,
-            Callback done);
+            Callback done, std::uint32_t max_attempts = 0);
   /// A request decided now and built when its turn comes (see request_scheduler.h): for bulk
   /// writes whose backlog must not hold prepared bodies, and for fenced writes.
   void submit(RequestClass request_class, BuildRequest build, Callback done);

@@ -7,6 +7,7 @@ struct LeaseClient::Attempt {
   std::string name;
   Decide decide;
   Done done;
+  std::uint32_t max_attempts = 0;
   LeaseWriteResult result;
 
   std::string collectionPath() const {
@@ -42,32 +43,37 @@ void LeaseClient::write(const std::string& lease_namespace, const std::string& n
 }
 
 void LeaseClient::writeFrom(const std::string& lease_namespace, const std::string& name,
-                            std::optional<Lease> known, Decide decide, Done done) {
+                            std::optional<Lease> known, Decide decide, Done done,
+                            std::uint32_t max_attempts) {
   auto attempt = std::make_shared<Attempt>();
   attempt->lease_namespace = lease_namespace;
   attempt->name = name;
   attempt->decide = std::move(decide);
   attempt->done = std::move(done);
+  attempt->max_attempts = max_attempts;
   decideAndWrite(std::move(attempt), std::move(known));
 }
 
 void LeaseClient::read(std::shared_ptr<Attempt> attempt) {
-  api_.call("GET", attempt->objectPath(), "", "", [this, attempt](ApiResponse response) {
-    if (response.status == 404) {
-      decideAndWrite(attempt, std::nullopt);
-      return;
-    }
-    if (!response.ok()) {
-      attempt->fail("reading Lease " + attempt->name + ": " + response.describe());
-      return;
-    }
-    auto lease = decodeLeaseBody(response.body);
-    if (!lease) {
-      attempt->fail("reading Lease " + attempt->name + ": " + lease.error().message);
-      return;
-    }
-    decideAndWrite(attempt, std::move(lease.value()));
-  });
+  api_.call(
+      "GET", attempt->objectPath(), "", "",
+      [this, attempt](ApiResponse response) {
+        if (response.status == 404) {
+          decideAndWrite(attempt, std::nullopt);
+          return;
+        }
+        if (!response.ok()) {
+          attempt->fail("reading Lease " + attempt->name + ": " + response.describe());
+          return;
+        }
+        auto lease = decodeLeaseBody(response.body);
+        if (!lease) {
+          attempt->fail("reading Lease " + attempt->name + ": " + lease.error().message);
+          return;
+        }
+        decideAndWrite(attempt, std::move(lease.value()));
+      },
+      attempt->max_attempts);
 }
 
 void LeaseClient::decideAndWrite(std::shared_ptr<Attempt> attempt, std::optional<Lease> current) {
@@ -84,34 +90,36 @@ void LeaseClient::decideAndWrite(std::shared_ptr<Attempt> attempt, std::optional
   // create fails if anyone created the Lease meanwhile.
   wanted->resource_version = current ? current->meta.resource_version : "";
   const bool create = !current.has_value();
-  api_.call(create ? "POST" : "PUT", create ? attempt->collectionPath() : attempt->objectPath(),
-            leaseObject(*wanted).dump(), "application/json",
-            [this, attempt, create](ApiResponse response) {
-              // 409: someone else wrote first. 404 on an update: it was deleted since the
-              // copy we decided on (writeFrom's may be old).
-              if (response.status == 409 || (!create && response.status == 404)) {
-                if (++attempt->result.conflicts > kMaxConflicts) {
-                  attempt->fail("writing Lease " + attempt->name + ": still conflicting after " +
-                                std::to_string(kMaxConflicts) + " fresh reads");
-                  return;
-                }
-                read(attempt);  // someone else wrote first: look again and decide again
-                return;
-              }
-              if (!response.ok()) {
-                attempt->fail(std::string(create ? "creating" : "updating") + " Lease " +
-                              attempt->name + ": " + response.describe());
-                return;
-              }
-              auto stored = decodeLeaseBody(response.body);
-              if (!stored) {
-                attempt->fail("writing Lease " + attempt->name + ": " + stored.error().message);
-                return;
-              }
-              attempt->result.outcome = LeaseWriteResult::Outcome::Written;
-              attempt->result.lease = std::move(stored.value());
-              attempt->done(std::move(attempt->result));
-            });
+  api_.call(
+      create ? "POST" : "PUT", create ? attempt->collectionPath() : attempt->objectPath(),
+      leaseObject(*wanted).dump(), "application/json",
+      [this, attempt, create](ApiResponse response) {
+        // 409: someone else wrote first. 404 on an update: it was deleted since the
+        // copy we decided on (writeFrom's may be old).
+        if (response.status == 409 || (!create && response.status == 404)) {
+          if (++attempt->result.conflicts > kMaxConflicts) {
+            attempt->fail("writing Lease " + attempt->name + ": still conflicting after " +
+                          std::to_string(kMaxConflicts) + " fresh reads");
+            return;
+          }
+          read(attempt);  // someone else wrote first: look again and decide again
+          return;
+        }
+        if (!response.ok()) {
+          attempt->fail(std::string(create ? "creating" : "updating") + " Lease " + attempt->name +
+                        ": " + response.describe());
+          return;
+        }
+        auto stored = decodeLeaseBody(response.body);
+        if (!stored) {
+          attempt->fail("writing Lease " + attempt->name + ": " + stored.error().message);
+          return;
+        }
+        attempt->result.outcome = LeaseWriteResult::Outcome::Written;
+        attempt->result.lease = std::move(stored.value());
+        attempt->done(std::move(attempt->result));
+      },
+      attempt->max_attempts);
 }
 
 }  // namespace lbd::k8s

@@ -6,6 +6,7 @@
 // claim; on 409 the Lease is read again and `decide` is asked again. Election logic lives in
 // the caller (core), not here.
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -44,8 +45,11 @@ class LeaseClient {
   /// The same, starting from the Lease as the caller already knows it (its informer cache, or
   /// what the server stored for its last write; nullopt: none exists) instead of reading it
   /// first: one request per renewal instead of two. A stale copy costs a 409 and a fresh read.
+  /// `max_attempts` per request (0 = the client's default; 1 for a heartbeat, which is written
+  /// again on its own schedule anyway and must not wait out a retry backoff).
   void writeFrom(const std::string& lease_namespace, const std::string& name,
-                 std::optional<Lease> known, Decide decide, Done done);
+                 std::optional<Lease> known, Decide decide, Done done,
+                 std::uint32_t max_attempts = 0);
 
  private:
   struct Attempt;

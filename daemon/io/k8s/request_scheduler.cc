@@ -11,6 +11,7 @@ struct RequestScheduler::Entry {
   BuildRequest build;
   ResponseCallback done;
   std::uint32_t attempts = 0;      // 5xx and transport failures so far
+  std::uint32_t max_attempts = 1;  // of those, before the failure is final
   std::uint32_t refusals = 0;      // 429s so far
   std::optional<Backoff> backoff;  // made at the first failure: most requests never need one
   std::string sent_line;           // "METHOD path" of the last send, for stats
@@ -44,8 +45,8 @@ RequestScheduler::~RequestScheduler() {
   *alive_ = false;
 }
 
-void RequestScheduler::submit(RequestClass request_class, BuildRequest build,
-                              ResponseCallback done) {
+void RequestScheduler::submit(RequestClass request_class, BuildRequest build, ResponseCallback done,
+                              std::uint32_t max_attempts) {
   auto& queue = queues_[index(request_class)];
   if (queue.size() >= options_.max_queued[index(request_class)]) {
     ++stats_[index(request_class)].dropped;
@@ -60,6 +61,7 @@ void RequestScheduler::submit(RequestClass request_class, BuildRequest build,
   entry->request_class = request_class;
   entry->build = std::move(build);
   entry->done = std::move(done);
+  entry->max_attempts = max_attempts > 0 ? max_attempts : options_.max_attempts;
   queue.push_back(std::move(entry));
   pump();
 }
@@ -128,7 +130,7 @@ void RequestScheduler::answer(std::shared_ptr<Entry> entry, ApiResponse response
       pump();
       return;
     }
-  } else if (retryable(response) && ++entry->attempts < options_.max_attempts) {
+  } else if (retryable(response) && ++entry->attempts < entry->max_attempts) {
     if (!entry->backoff) {
       entry->backoff.emplace(std::chrono::milliseconds(200), std::chrono::milliseconds(10000));
     }

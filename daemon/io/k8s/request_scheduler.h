@@ -81,7 +81,11 @@ class RequestScheduler {
   RequestScheduler& operator=(const RequestScheduler&) = delete;
 
   /// Queues a request of `request_class`; `done` gets its final answer (also when dropped).
-  void submit(RequestClass request_class, BuildRequest build, ResponseCallback done);
+  /// `max_attempts` (0 = the options') bounds retries of 5xx and transport failures: a caller
+  /// that repeats on its own schedule anyway (a heartbeat) wants 1, not a backoff that makes
+  /// its next attempt late.
+  void submit(RequestClass request_class, BuildRequest build, ResponseCallback done,
+              std::uint32_t max_attempts = 0);
 
   RequestQueueStats stats() const;
   const DispatchPolicy& policy() const { return policy_; }

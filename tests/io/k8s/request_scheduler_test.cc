@@ -178,6 +178,18 @@ TEST_F(RequestSchedulerTest, RetriesServerErrorsWithoutHoldingASlotAndRebuildsEa
   EXPECT_EQ(scheduler->stats().classes[index(RequestClass::Status)].failed, 1u);
 }
 
+TEST_F(RequestSchedulerTest, ASingleAttemptRequestGetsItsFailureAtOnce) {
+  // A heartbeat is renewed again on its own schedule: a retry backoff would only make the next
+  // renewal late (after an API outage, peers judged the owner dead meanwhile).
+  make(options(2, 2));
+  scheduler->submit(RequestClass::Lease, request("/lease", "PUT"), record("heartbeat"), 1);
+  reply(0, 503);
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers[0].second.status, 503);
+  spin(300ms);
+  EXPECT_EQ(sent.size(), 1u);  // not sent again
+}
+
 TEST_F(RequestSchedulerTest, AConflictIsAnAnswerNotAFailure) {
   make(options(2, 2));
   scheduler->submit(RequestClass::Lease, request("/lease", "PUT"), record("lease"));
