@@ -23,6 +23,7 @@ questions failover tests ask). CLI: arp_watch.py --iface eth0 --vip4 192.0.2.200
 [--src4 A --src6 A] [--interval 0.01] [--count N | --duration S] [--summary].
 """
 import argparse
+import bisect
 import ctypes
 import json
 import math
@@ -230,6 +231,34 @@ class Timeline:
     def _in(self, e, fam, after, before):
         return (fam is None or e['fam'] == fam) and (after is None or e['t'] >= after) \
             and (before is None or e['t'] <= before)
+
+    def unanswered_within(self, max_delay, fam=None, after=None, before=None):
+        """Probes sent in [after, before] that no reply of their family followed within max_delay
+        seconds. Unlike unanswered(), a reply that came late (after the next probe) still counts:
+        this asks whether a client would have been left without an answer, not how fast it came."""
+        reply_times = {f: sorted(e['t'] for e in self.replies if e['fam'] == f) for f in (4, 6)}
+        late = []
+        for p in self.probes:
+            if not self._in(p, fam, after, before):
+                continue
+            times = reply_times[p['fam']]
+            i = bisect.bisect_left(times, p['t'])
+            if i == len(times) or times[i] > p['t'] + max_delay:
+                late.append(p)
+        return late
+
+    def slowest_reply_ms(self, fam=None, after=None, before=None):
+        """The longest wait from a probe to the next reply of its family, in ms (None: no probes)."""
+        reply_times = {f: sorted(e['t'] for e in self.replies if e['fam'] == f) for f in (4, 6)}
+        worst = None
+        for p in self.probes:
+            if not self._in(p, fam, after, before):
+                continue
+            times = reply_times[p['fam']]
+            i = bisect.bisect_left(times, p['t'])
+            wait = (times[i] - p['t']) * 1000 if i < len(times) else float('inf')
+            worst = wait if worst is None else max(worst, wait)
+        return worst
 
     def answers(self, fam=None, after=None, before=None):
         return [e for e in self.replies if self._in(e, fam, after, before)]

@@ -107,6 +107,16 @@ class TimelineQueries(unittest.TestCase):
         self.assertEqual(self.tl.macs(fam=4, after=1.045), ['B'])
         self.assertEqual(len(self.tl.announcements(mac='B')), 1)
 
+    def test_late_answers_count_as_answers_within_a_bound(self):
+        # Probes 2 and 3 wait 20 and 10 ms for the next IPv4 reply (at 1.0401).
+        self.assertEqual([p['seq'] for p in self.tl.unanswered_within(0.015, fam=4)], [2])
+        self.assertEqual(self.tl.unanswered_within(0.025, fam=4), [])
+        self.assertAlmostEqual(self.tl.slowest_reply_ms(fam=4), 20.1, places=3)
+        # The last probe of a family with no reply after it is unanswered at any bound.
+        tail = Timeline(self.events + [ev('probe', 1.06, seq=6)])
+        self.assertEqual([p['seq'] for p in tail.unanswered_within(10, fam=4)], [6])
+        self.assertEqual(tail.slowest_reply_ms(fam=4), float('inf'))
+
     def test_rtts(self):
         self.assertEqual(self.tl.rtts_us(4), [50, 60, 70, 40])   # the second reply to probe 4 is not a round trip
         self.assertEqual(percentile([5, 1, 4, 2, 3], 50), 3)
@@ -168,6 +178,7 @@ class InTheLab(unittest.TestCase):
         tl = w.timeline()
         gap = tl.unanswered(after=down + 0.02, before=up)      # the first few ms: the switch reacting
         self.assertGreater(len(gap), 30, 'about 60 probes of 5 ms went unanswered')
+        self.assertGreater(len(tl.unanswered_within(0.1, after=down + 0.02, before=up - 0.1)), 20)
         self.assertEqual(tl.answers(after=down + 0.02, before=up), [])
         self.assertLess(back['t'] - up, 1.0)
 

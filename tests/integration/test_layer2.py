@@ -259,16 +259,23 @@ class Layer2(unittest.TestCase):
                 w.stop()
         for ip, w in zip(vips, watches):
             timeline = w.timeline()
-            print('\n%s: %d probes during the outage, unanswered %s' % (ip, len(timeline.answers(after=start, before=end)), timeline.unanswered(after=start, before=end)))
-            self.assertEqual(timeline.unanswered(after=start, before=end), [], ip)
+            print('\n%s: %d probes during the outage, %d answered after the next probe went out, '
+                  'slowest answer %.1f ms' % (ip, len(timeline.answers(after=start, before=end)), len(timeline.unanswered(after=start, before=end)),
+                                              timeline.slowest_reply_ms(after=start, before=end - 0.2)))
+            # A client whose ARP request goes unanswered asks again after 1 s (retrans_time_ms);
+            # 100 ms is ten times tighter than that, yet loose enough for a loaded 2-core CI
+            # machine where a probe's answer sometimes comes after the next 10 ms probe.
+            self.assertEqual(timeline.unanswered_within(0.1, after=start, before=end - 0.2), [], ip)
             self.assertEqual(set(timeline.macs(after=start, before=end)), {self.macs[holders[ip]]}, ip)
-        # After the outage nobody took a VIP from its (live) owner, and heartbeats are fresh again.
+        # Heartbeats are fresh again soon after the API is back: a successful renewal brings the
+        # Lease watch back from its backoff (grown to 15-30 s during the outage) at once.
+        for h in self.lab.hosts:
+            wait_for(lambda: self.lab.lbd(h).lbctl_json('status')['layer2']['heartbeat_fresh'],
+                     max(0.5, end + 5 - time.monotonic()), '%s heartbeat fresh again within 5 s' % h.name)
+        # And nobody took a VIP from its (live) owner.
         time.sleep(3)
         for ip in vips:
             self.assertEqual(self.holder(ip), holders[ip], ip)
-        for h in self.lab.hosts:
-            wait_for(lambda: self.lab.lbd(h).lbctl_json('status')['layer2']['heartbeat_fresh'], 10,
-                     '%s heartbeat fresh again' % h.name)
 
     def test_a_rogue_announcer_is_logged_and_does_not_take_the_vip(self):
         self.start_all()

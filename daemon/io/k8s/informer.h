@@ -54,8 +54,20 @@ class Informer {
     execute(machine_.start());
   }
 
+  /// The API answered again (another request just succeeded): if this informer is backing
+  /// off, its next attempt comes within `within` (a random point in it, so hosts that all saw
+  /// the server return do not reconnect in the same millisecond) instead of up to the 30 s the
+  /// backoff may have reached during a long outage. No effect while listing or watching.
+  void retrySoon(Duration within) {
+    if (!running_ || !pending_) return;
+    const auto delay = std::chrono::duration_cast<Duration>(within * draw());
+    if (timer_.expiry() - std::chrono::steady_clock::now() <= delay) return;
+    waitThenExecute(*pending_, delay);  // re-arming the timer aborts the longer wait
+  }
+
   void stop() {
     running_ = false;
+    pending_.reset();
     timer_.cancel();
     if (watch_id_) api_.cancel(*watch_id_);
     watch_id_.reset();
@@ -67,19 +79,26 @@ class Informer {
   void execute(ListWatchRequest request) {
     if (!running_) return;
     if (request.delay.count() > 0) {
-      state_ = "waiting";
-      timer_.expires_after(request.delay);
+      const auto delay = request.delay;
       request.delay = Duration(0);
-      timer_.async_wait([this, request](const boost::system::error_code& error) {
-        if (!error) execute(request);
-      });
+      waitThenExecute(std::move(request), delay);
       return;
     }
+    pending_.reset();
     if (request.kind == ListWatchRequest::Kind::List) {
       list(request.continue_token);
     } else {
       watch(request.resource_version);
     }
+  }
+
+  void waitThenExecute(ListWatchRequest request, Duration delay) {
+    state_ = "waiting";
+    pending_ = request;
+    timer_.expires_after(delay);
+    timer_.async_wait([this, request = std::move(request)](const boost::system::error_code& error) {
+      if (!error) execute(request);
+    });
   }
 
   std::string query(std::initializer_list<std::string> parts) const {
@@ -177,6 +196,7 @@ class Informer {
   boost::asio::steady_timer timer_;
   std::mt19937_64 random_;
   std::optional<HttpClient::RequestId> watch_id_;
+  std::optional<ListWatchRequest> pending_;  // the request a backoff wait will send
   bool running_ = false;
   bool abandoned_ = false;
   std::string state_ = "waiting";
