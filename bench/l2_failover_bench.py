@@ -3,6 +3,7 @@
 network namespaces): how long after a fault on the VIP's owner the VIP is answered by another
 MAC, seen by arp_watch probing every 10 ms from the client. Reference: keepalived (VRRP).
 
+  cmake --build --preset release --target lbd lbctl
   /usr/bin/python3 bench/l2_failover_bench.py [--implementation keepalived|lbd] [--trials 30]
       [--scenarios crash,graceful,arp-latency] [--arp-requests 1000]
 
@@ -26,6 +27,10 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The release build unless told otherwise: timings of a debug build say little.
+os.environ.setdefault('LBD_BIN', os.path.join(ROOT, 'build', 'release', 'daemon', 'lbd'))
+os.environ.setdefault('LBCTL_BIN', os.path.join(ROOT, 'build', 'release', 'ctl', 'lbctl'))
+os.environ.setdefault('LBD_SOURCE_DIR', ROOT)
 sys.path.insert(0, os.path.join(ROOT, 'tests', 'integration'))
 from arp_watch import ArpWatch, percentile  # noqa: E402
 from l2lab import L2Lab, wait_for  # noqa: E402

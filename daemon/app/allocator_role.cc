@@ -2,6 +2,7 @@
 
 #include <random>
 #include <set>
+#include <utility>
 
 namespace lbd {
 namespace {
@@ -190,6 +191,7 @@ void AllocatorRole::stepDown(const char* why) {
   deadline_timer_.cancel();
   controller_.forget();
   pending_status_.clear();  // writes not sent yet are the next holder's business
+  status_waiting_.clear();
   // Stopping or handing over on purpose is routine; losing the Lease is worth a warning.
   if (running_) {
     log_->warn("this host ({}) is no longer the IP allocator: {}", identity_, why);
@@ -278,13 +280,20 @@ void AllocatorRole::onNamespace(const k8s::Namespace& ns) {
 }
 
 void AllocatorRole::apply(ipam::Decisions decisions) {
+  // Events first, and their list freed before the status writes are queued: after a resync of
+  // 10,000 Services both lists are 10,000 long, and the Event recorder keeps at most 1,024.
+  recordEvents(std::exchange(decisions.events, {}));
   for (auto& update : decisions.status) {
     const std::string key = update.namespace_ + "/" + update.name;
     auto& pending = pending_status_[key];
+    if (pending.wanted != update) ++pending.wanted_generation;
     pending.wanted = std::move(update);
     if (!pending.in_flight && !pending.retry) sendStatus(key);
   }
-  for (auto& event : decisions.events) {
+}
+
+void AllocatorRole::recordEvents(std::vector<ipam::ServiceEvent> events) {
+  for (auto& event : events) {
     if (event.type == "Warning") {
       log_->warn("{}/{}: {}: {}", event.namespace_, event.name, event.reason, event.message);
     } else {
@@ -307,7 +316,30 @@ void AllocatorRole::sendStatus(const std::string& key) {
   auto found = pending_status_.find(key);
   if (found == pending_status_.end() || !leader_) return;
   found->second.retry.reset();
-  found->second.in_flight = true;  // queued in the request scheduler, then on the wire
+  found->second.in_flight = true;  // waiting here, queued in the request scheduler, or on the wire
+  found->second.waiting = true;
+  status_waiting_.push_back(key);
+  submitWaitingStatus();
+}
+
+void AllocatorRole::submitWaitingStatus() {
+  while (status_submitted_ < kStatusWritesSubmitted && !status_waiting_.empty()) {
+    std::string key = std::move(status_waiting_.front());
+    status_waiting_.pop_front();
+    auto found = pending_status_.find(key);
+    // Gone (deleted, stepped down), or a stale second entry of a key queued again.
+    if (found == pending_status_.end() || !found->second.waiting) continue;
+    found->second.waiting = false;
+    ++status_submitted_;
+    submitStatus(key);
+  }
+}
+
+std::size_t AllocatorRole::statusWritesWaiting() const {
+  return status_waiting_.size();
+}
+
+void AllocatorRole::submitStatus(const std::string& key) {
   auto alive = alive_;
   // Built when the scheduler gets to it: the latest decision for this Service, and only while
   // this host still leads, with a deadline inside its leadership (fencing: a write decided as
@@ -319,26 +351,32 @@ void AllocatorRole::sendStatus(const std::string& key) {
     const auto window = election_.writeWindow(Clock::now());
     if (!window) return std::nullopt;
     PendingStatus& pending = it->second;
-    pending.sent = pending.wanted;
+    pending.sent_generation = pending.wanted_generation;
     k8s::ServiceStatusWriter::IngressWrite write;
-    write.namespace_ = pending.sent->namespace_;
-    write.name = pending.sent->name;
-    write.ips = pending.sent->ips;
+    write.namespace_ = pending.wanted.namespace_;
+    write.name = pending.wanted.name;
+    write.ips = pending.wanted.ips;
     write.annotations[ipam::kAllocatedFromPoolAnnotation] =
-        pending.sent->pool.empty() ? std::nullopt : std::optional<std::string>(pending.sent->pool);
+        pending.wanted.pool.empty() ? std::nullopt
+                                    : std::optional<std::string>(pending.wanted.pool);
     write.timeout = std::min(*window, cluster_.api().requestTimeout());
     return write;
   };
   status_writer_.submit(std::move(decide), [this, alive, key](const k8s::ApiResponse& response,
                                                               const std::optional<k8s::Service>&) {
     if (!*alive) return;
+    --status_submitted_;
+    // Refill the scheduler once this answer is handled (which may queue this key again).
+    boost::asio::post(io_, [this, alive] {
+      if (*alive) submitWaitingStatus();
+    });
     auto it = pending_status_.find(key);
     if (it == pending_status_.end()) return;  // deleted, or we stepped down
     PendingStatus& pending = it->second;
     pending.in_flight = false;
     if (response.ok() || response.status == 404) {
       // 404: the Service is gone; its deletion event will follow.
-      if (pending.sent && pending.wanted == *pending.sent) {
+      if (pending.sent_generation == pending.wanted_generation) {
         pending_status_.erase(it);
       } else {
         sendStatus(key);  // decided again while the write was on its way

@@ -228,6 +228,10 @@ bus::RequestQueueSnapshot Daemon::requestQueue() const {
                              counted.dropped,
                              counted.failed,
                              0};
+    if (request_class == k8s::RequestClass::Status && allocator_) {
+      // Decided writes the allocator holds back until the scheduler has room are queued too.
+      row.queued += allocator_->statusWritesWaiting();
+    }
     if (request_class == k8s::RequestClass::Event) {
       // The recorder folds repeats and refuses beyond its bound before the scheduler sees them.
       row.dropped += events.dropped;

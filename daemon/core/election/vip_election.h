@@ -178,6 +178,10 @@ class VipElection {
   void configure(ElectionConfig config);
   /// The cluster as the informers and the configuration show it now.
   void setCluster(ClusterView view, MonotonicTime now);
+  /// Frees the current view ahead of building the next one for setCluster(), so that the two
+  /// never coexist (4 MB each at 10,000 VIPs). Call setCluster() right after it, before any
+  /// decide(): until then every VIP looks unused.
+  void dropClusterView() { view_ = ClusterView(); }
   /// Replaces the local predicate (default: every VIP).
   void setLocalEligibility(LocalEligibility check);
 

@@ -20,27 +20,14 @@ std::string quotedList(const std::vector<std::string>& ips) {
   return text + "]";
 }
 
-ServiceEvent event(const k8s::Service& service, std::string type, std::string reason,
+ServiceEvent event(const ServiceRef& service, std::string type, std::string reason,
                    std::string message) {
-  return ServiceEvent{
-      service.meta.namespace_, service.meta.name, service.meta.uid,  service.meta.resource_version,
-      std::move(type),         std::move(reason), std::move(message)};
+  return ServiceEvent{service.namespace_,       service.name,    service.uid,
+                      service.resource_version, std::move(type), std::move(reason),
+                      std::move(message)};
 }
 
-std::string annotation(const k8s::Service& service) {
-  auto it = service.meta.annotations.find(kAllocatedFromPoolAnnotation);
-  return it == service.meta.annotations.end() ? "" : it->second;
-}
-
-std::vector<std::string> ingressIps(const k8s::Service& service) {
-  std::vector<std::string> ips;
-  for (const auto& ingress : service.ingress) {
-    if (!ingress.ip.empty()) ips.push_back(ingress.ip);
-  }
-  return ips;
-}
-
-ServiceEvent allocated(const k8s::Service& service, const Assignment& now,
+ServiceEvent allocated(const ServiceRef& service, const Assignment& now,
                        const std::vector<std::string>& was) {
   std::string message =
       "Assigned IP " + quotedList(texts(now.ips)) + " from pool \"" + now.pool + "\"";
@@ -48,12 +35,27 @@ ServiceEvent allocated(const k8s::Service& service, const Assignment& now,
   return event(service, "Normal", "IPAllocated", std::move(message));
 }
 
-ServiceEvent released(const k8s::Service& service, const std::vector<std::string>& ips,
+ServiceEvent released(const ServiceRef& service, const std::vector<std::string>& ips,
                       const std::string& why) {
   return event(service, "Normal", "IPReleased", "Released IP " + quotedList(ips) + ": " + why);
 }
 
 }  // namespace
+
+ServiceRef refOf(const k8s::Service& service) {
+  ServiceRef ref{service.meta.namespace_,
+                 service.meta.name,
+                 service.meta.uid,
+                 service.meta.resource_version,
+                 {},
+                 {}};
+  for (const auto& ingress : service.ingress) {
+    if (!ingress.ip.empty()) ref.ingress_ips.push_back(ingress.ip);
+  }
+  auto pool = service.meta.annotations.find(kAllocatedFromPoolAnnotation);
+  if (pool != service.meta.annotations.end()) ref.pool_annotation = pool->second;
+  return ref;
+}
 
 void AllocationController::noteFailure(Tracked& tracked, const AllocationFailure& failure,
                                        Decisions& out) {
@@ -73,15 +75,15 @@ void AllocationController::configure(KubernetesConfig kubernetes, std::vector<Po
   allocator_.setPools(std::move(pools));
 }
 
-void AllocationController::wantStatus(const k8s::Service& service, const Assignment* assignment,
+void AllocationController::wantStatus(const ServiceRef& service, const Assignment* assignment,
                                       Decisions& out) const {
-  StatusUpdate wanted{service.meta.namespace_, service.meta.name, {}, {}};
+  StatusUpdate wanted{service.namespace_, service.name, {}, {}};
   if (assignment) {
     wanted.ips = texts(assignment->ips);
     wanted.pool = assignment->pool;
   }
   // Another implementation's hostname entries are not ours to judge; only the IPs are compared.
-  if (ingressIps(service) == wanted.ips && annotation(service) == wanted.pool) return;
+  if (service.ingress_ips == wanted.ips && service.pool_annotation == wanted.pool) return;
   out.status.push_back(std::move(wanted));
 }
 
@@ -93,13 +95,15 @@ void AllocationController::notePending(const std::string& key) {
   }
 }
 
-void AllocationController::decide(Tracked& tracked, Decisions& out) {
-  const k8s::Service& service = tracked.service;
-  const std::string key = service.meta.key();
+void AllocationController::decide(const k8s::Service& object, const Labels& namespace_labels,
+                                  Tracked& tracked, Decisions& out) {
+  tracked.service = refOf(object);
+  const ServiceRef& service = tracked.service;
+  const std::string key = object.meta.key();
   std::optional<Assignment> before;
   if (const Assignment* existing = allocator_.find(key)) before = *existing;
 
-  tracked.request = readServiceRequest(service, tracked.namespace_labels);
+  tracked.request = readServiceRequest(object, namespace_labels);
   auto result = allocator_.assign(tracked.request);
   ++out.decided;
   notePending(key);
@@ -109,10 +113,10 @@ void AllocationController::decide(Tracked& tracked, Decisions& out) {
     tracked.failure.reset();
     // First sight of a Service whose status already shows these addresses (a restart, a new
     // allocator) is not news: nothing was assigned, it was found.
-    const bool found = !before && ingressIps(service) == texts(now->ips);
+    const bool found = !before && service.ingress_ips == texts(now->ips);
     if ((!before || before->ips != now->ips) && !found) {
       out.events.push_back(
-          allocated(service, *now, before ? texts(before->ips) : ingressIps(service)));
+          allocated(service, *now, before ? texts(before->ips) : service.ingress_ips));
     }
   } else {
     noteFailure(tracked, result.error(), out);
@@ -123,8 +127,9 @@ void AllocationController::decide(Tracked& tracked, Decisions& out) {
   if (before && (!now || now->ips != before->ips)) retryPending(out);
 }
 
-void AllocationController::stopServing(const k8s::Service& service, Decisions& out) {
-  const std::string key = service.meta.key();
+void AllocationController::stopServing(const k8s::Service& object, Decisions& out) {
+  const std::string key = object.meta.key();
+  const ServiceRef service = refOf(object);
   auto tracked = tracked_.find(key);
   if (tracked == tracked_.end()) return;
   std::optional<Assignment> before;
@@ -138,7 +143,7 @@ void AllocationController::stopServing(const k8s::Service& service, Decisions& o
   }
   // A Service that stopped being a LoadBalancer keeps no load-balancer status. One that moved
   // to another loadBalancerClass is left alone: its new implementation writes the status.
-  if (service.type != "LoadBalancer") wantStatus(service, nullptr, out);
+  if (object.type != "LoadBalancer") wantStatus(service, nullptr, out);
   if (before) retryPending(out);
 }
 
@@ -163,11 +168,11 @@ void AllocationController::retryPending(Decisions& out) {
     if (mayGainFromFreedAddresses(tracked)) pending.push_back(&tracked);
   }
   std::stable_sort(pending.begin(), pending.end(), [](const Tracked* a, const Tracked* b) {
-    return a->service.meta.creation_timestamp < b->service.meta.creation_timestamp;
+    return a->request.creation_timestamp < b->request.creation_timestamp;
   });
   for (Tracked* tracked : pending) {
     // decide() may free nothing here (a pending Service holds nothing), so no recursion.
-    const k8s::Service& service = tracked->service;
+    const ServiceRef& service = tracked->service;
     auto result = allocator_.assign(tracked->request);
     ++out.decided;
     notePending(tracked->request.key);
@@ -177,7 +182,7 @@ void AllocationController::retryPending(Decisions& out) {
     }
     tracked->failure.reset();
     out.events.push_back(allocated(service, result.value(), {}));
-    wantStatus(service, allocator_.find(service.meta.key()), out);
+    wantStatus(service, allocator_.find(tracked->request.key), out);
   }
 }
 
@@ -188,10 +193,7 @@ Decisions AllocationController::update(const k8s::Service& service,
     stopServing(service, out);
     return out;
   }
-  Tracked& tracked = tracked_[service.meta.key()];
-  tracked.service = service;
-  tracked.namespace_labels = namespace_labels;
-  decide(tracked, out);
+  decide(service, namespace_labels, tracked_[service.meta.key()], out);
   return out;
 }
 
@@ -235,11 +237,11 @@ Decisions AllocationController::resync(const std::vector<const k8s::Service*>& s
     if (!servedByLbd(*service, kubernetes_)) {
       // No longer ours (a config change of the class settings): as in stopServing().
       if (auto was = previous.find(key); was != previous.end()) {
-        out.events.push_back(
-            released(*service, texts(was->second), "the Service is no longer served by lbd"));
+        out.events.push_back(released(refOf(*service), texts(was->second),
+                                      "the Service is no longer served by lbd"));
       }
       if (old_tracked.count(key) && service->type != "LoadBalancer") {
-        wantStatus(*service, nullptr, out);
+        wantStatus(refOf(*service), nullptr, out);
       }
       continue;
     }
@@ -256,20 +258,19 @@ Decisions AllocationController::resync(const std::vector<const k8s::Service*>& s
                                                             b.request.key);
   });
   for (auto& entry : entries) {
-    const k8s::Service& service = *entry.service;
-    const std::string& key = entry.request.key;
-    Tracked& tracked = tracked_[key];
-    tracked.service = service;
-    tracked.namespace_labels = entry.request.namespace_labels;
-    tracked.request = entry.request;
+    Tracked& tracked = tracked_[entry.request.key];
+    tracked.service = refOf(*entry.service);
+    tracked.request = std::move(entry.request);
+    const std::string& key = tracked.request.key;
+    const ServiceRef& service = tracked.service;
     tracked.failure = failures.count(key) ? failures[key] : std::nullopt;
-    auto result = allocator_.assign(entry.request);
+    auto result = allocator_.assign(tracked.request);
     ++out.decided;
     notePending(key);
     const Assignment* now = allocator_.find(key);
     auto was = previous.find(key);
     const std::vector<std::string> shown =
-        was != previous.end() ? texts(was->second) : ingressIps(service);
+        was != previous.end() ? texts(was->second) : service.ingress_ips;
     if (result) {
       tracked.failure.reset();
       if (texts(now->ips) != shown) out.events.push_back(allocated(service, *now, shown));

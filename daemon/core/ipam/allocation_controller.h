@@ -54,6 +54,21 @@ struct Decisions {
   std::size_t decided = 0;  // Services the allocator looked at (for benches and logs)
 };
 
+// What is kept of a Service besides its request: enough to name it in Events and to compare
+// the status it shows. Not the whole object: the informer's cache holds that once, and a
+// second copy per Service was the largest part of lbd's memory at 10,000 Services.
+struct ServiceRef {
+  std::string namespace_;
+  std::string name;
+  std::string uid;
+  std::string resource_version;
+  std::vector<std::string> ingress_ips;  // status.loadBalancer.ingress[].ip, in order
+  std::string pool_annotation;           // lbd.io/ip-allocated-from-pool, "" when absent
+};
+
+/// The ServiceRef of a Service as the informer holds it.
+ServiceRef refOf(const k8s::Service& service);
+
 /// One line of `lbctl services`.
 struct ServiceView {
   std::string key;  // namespace/name
@@ -85,18 +100,18 @@ class AllocationController {
 
  private:
   struct Tracked {
-    k8s::Service service;
-    Labels namespace_labels;
+    ServiceRef service;
     ServiceRequest request;                    // as last read, for retries
     std::optional<AllocationFailure> failure;  // last failure, for Events only on change
   };
 
-  void decide(Tracked& tracked, Decisions& out);
+  void decide(const k8s::Service& service, const Labels& namespace_labels, Tracked& tracked,
+              Decisions& out);
   void stopServing(const k8s::Service& service, Decisions& out);
   void retryPending(Decisions& out);
   static bool mayGainFromFreedAddresses(const Tracked& tracked);
   void noteFailure(Tracked& tracked, const AllocationFailure& failure, Decisions& out);
-  void wantStatus(const k8s::Service& service, const Assignment* assignment, Decisions& out) const;
+  void wantStatus(const ServiceRef& service, const Assignment* assignment, Decisions& out) const;
 
   KubernetesConfig kubernetes_;
   Allocator allocator_;
