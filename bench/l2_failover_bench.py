@@ -149,7 +149,10 @@ class Lbd:
         for h in others:
             wait_for(lambda: (s := self.lab.lbd(h).lbctl_json('status').get('layer2')) and s['heartbeat_fresh']
                      and first.name in s['peers'], 15, h.name + ' sees h1 alive')
-        time.sleep(1.2 + random.uniform(0, 1.0))    # fault at a random phase of the 500 ms renewals
+        # Steady state: a host claims nothing for lease-duration (2 s) after its first heartbeat
+        # (it must see its peers' renewals first), so a fault sooner than that measures the
+        # start-up hold, not failover. Then a random phase of the 500 ms renewals.
+        time.sleep(2.2 + random.uniform(0, 0.5))
 
     def crash(self, h):
         self.lab.lbd(h).lbd.kill()                  # SIGKILL

@@ -6,7 +6,9 @@ VIPs spread evenly; a crash (kill -9 + cable pulled) moves the VIP and the new o
 it; a graceful stop hands over with no instant where two MACs answer and no wait for expiry; a
 host that comes back takes nothing; a link going down moves its VIPs; externalTrafficPolicy
 Local follows the ready endpoint; an API outage leaves every VIP answered; a rogue announcer is
-logged and does not take the VIP; IPv6 the same through NDP; TCP reaches the owner."""
+logged and does not take the VIP; TCP reaches the owner. Layer2IPv6 runs the failover scenarios
+again with IPv6 VIPs (NDP: neighbour solicitations and unsolicited advertisements), and the API
+outage watches an IPv4 and an IPv6 VIP at once."""
 
 import os
 import signal
@@ -35,6 +37,16 @@ def lease_name(ip):
 
 @unittest.skipUnless(LBD, 'needs LBD_BIN (run through CTest)')
 class Layer2(unittest.TestCase):
+    FAMILY = 4  # of the VIPs the failover scenarios use
+
+    def vip(self, last):
+        """The scenario's address: 192.0.2.<last>, or 2001:db8::<last> for IPv6 (both in POOL)."""
+        return '192.0.2.%d' % last if self.FAMILY == 4 else '2001:db8::%d' % last
+
+    def watch(self, ip, **kwargs):
+        """arp_watch on the client for one VIP: ARP for IPv4, neighbour solicitations for IPv6."""
+        return ArpWatch(self.lab.client.ns, **({'vip6': ip} if ':' in ip else {'vip4': ip}), **kwargs)
+
     def setUp(self):
         # Dual stack, so IPv6 Services can be made.
         self.lab = L2Lab(hosts=3, api_args=('--service-cidr', '10.96.0.0/16,fd00:96::/108'))
@@ -57,7 +69,9 @@ class Layer2(unittest.TestCase):
             wait_for(lambda: self.lab.lbd(h).lbctl_json('status')['kubernetes_state'] == 'connected', 20,
                      '%s connected' % h.name)
 
-    def service(self, name, ips=None, families=('IPv4',), local=False):
+    def service(self, name, ips=None, families=None, local=False):
+        if families is None:
+            families = tuple('IPv6' if ':' in ip else 'IPv4' for ip in ips) if ips else ('IPv4',)
         meta = {'name': name, 'namespace': 'shop'}
         if ips:
             meta['annotations'] = {'lbd.io/loadBalancerIPs': ','.join(ips)}
@@ -153,9 +167,10 @@ class Layer2(unittest.TestCase):
 
     def test_crash_moves_the_vip_and_the_new_owner_announces_it(self):
         self.start_all()
-        self.service('web', ips=['192.0.2.210'])
-        owner = self.wait_holder('192.0.2.210')
-        with ArpWatch(self.lab.client.ns, vip4='192.0.2.210') as watch:
+        ip = self.vip(210)
+        self.service('web', ips=[ip])
+        owner = self.wait_holder(ip)
+        with self.watch(ip) as watch:
             watch.wait_answer(mac=self.macs[owner], timeout=10)
             crashed = time.monotonic()
             self.daemon_of(owner).lbd.kill()
@@ -163,20 +178,20 @@ class Layer2(unittest.TestCase):
             answer = watch.wait_answer(after=crashed, exclude={self.macs[owner]}, timeout=10)
             took = answer['t'] - crashed
             wait_for(lambda: watch.timeline().announcements(after=crashed, mac=answer['mac']), 5,
-                     'a gratuitous ARP from the new owner')
-        print('\ncrash failover (kill -9 + cable): %.0f ms' % (took * 1000))
+                     'a gratuitous ARP (IPv6: unsolicited NA) from the new owner')
+        print('\nIPv%d crash failover (kill -9 + cable): %.0f ms' % (self.FAMILY, took * 1000))
         self.assertLess(took, 2.5, 'crash failover took %.2f s' % took)
-        new_owner = self.wait_holder('192.0.2.210', not_in=(owner,))
+        new_owner = self.wait_holder(ip, not_in=(owner,))
         self.assertEqual(answer['mac'], self.macs[new_owner])
 
     def test_graceful_stop_hands_over_at_once_with_never_two_answers_and_takes_nothing_back(self):
         self.start_all()
-        vips = ['192.0.2.220', '192.0.2.221', '192.0.2.222']
+        vips = [self.vip(220), self.vip(221), self.vip(222)]
         for i, ip in enumerate(vips):
             self.service('g%d' % i, ips=[ip])
         holders = {ip: self.wait_holder(ip) for ip in vips}
         owner = holders[vips[0]]
-        with ArpWatch(self.lab.client.ns, vip4=vips[0]) as watch:
+        with self.watch(vips[0]) as watch:
             watch.wait_answer(mac=self.macs[owner], timeout=10)
             stopped = time.monotonic()
             self.daemon_of(owner).stop_lbd()
@@ -184,7 +199,7 @@ class Layer2(unittest.TestCase):
             took = answer['t'] - stopped
             time.sleep(0.5)
         timeline = watch.timeline()
-        print('\ngraceful handover (SIGTERM): %.0f ms' % (took * 1000))
+        print('\nIPv%d graceful handover (SIGTERM): %.0f ms' % (self.FAMILY, took * 1000))
         self.assertEqual(timeline.conflicts(), [], 'two MACs answered at once')
         self.assertLess(took, 1.0, 'a graceful handover must not wait for lease expiry (2 s)')
         # The stopped host released its heartbeat and VIPs: its Leases say so.
@@ -201,14 +216,15 @@ class Layer2(unittest.TestCase):
 
     def test_link_down_on_the_owner_moves_its_vips(self):
         self.start_all()
-        self.service('web', ips=['192.0.2.230'])
-        owner = self.wait_holder('192.0.2.230')
-        with ArpWatch(self.lab.client.ns, vip4='192.0.2.230') as watch:
+        ip = self.vip(230)
+        self.service('web', ips=[ip])
+        owner = self.wait_holder(ip)
+        with self.watch(ip) as watch:
             watch.wait_answer(mac=self.macs[owner], timeout=10)
             down = time.monotonic()
             self.lab.link(self.lab.host(owner), up=False)
             answer = watch.wait_answer(after=down, exclude={self.macs[owner]}, timeout=10)
-        new_owner = self.wait_holder('192.0.2.230', not_in=(owner,))
+        new_owner = self.wait_holder(ip, not_in=(owner,))
         self.assertEqual(answer['mac'], self.macs[new_owner])
         # The API server is on the same segment, so the cut-off owner cannot write its release:
         # the others take over when its heartbeat expires, as after a crash. The owner itself
@@ -219,34 +235,37 @@ class Layer2(unittest.TestCase):
 
     def test_local_traffic_policy_follows_the_ready_endpoint(self):
         self.start_all()
-        self.service('local', ips=['192.0.2.235'], local=True)
+        ip = self.vip(235)
+        self.service('local', ips=[ip], local=True)
 
         def slice_on(node):
             return {'apiVersion': 'discovery.k8s.io/v1', 'kind': 'EndpointSlice',
                     'metadata': {'name': 'local-abc', 'namespace': 'shop',
                                  'labels': {'kubernetes.io/service-name': 'local'}},
-                    'addressType': 'IPv4', 'ports': [{'name': 'http', 'port': 8080, 'protocol': 'TCP'}],
-                    'endpoints': [{'addresses': ['10.244.0.5'], 'conditions': {'ready': True}, 'nodeName': node}]}
+                    'addressType': 'IPv%d' % self.FAMILY,
+                    'ports': [{'name': 'http', 'port': 8080, 'protocol': 'TCP'}],
+                    'endpoints': [{'addresses': ['10.244.0.5' if self.FAMILY == 4 else 'fd00:244::5'],
+                                   'conditions': {'ready': True}, 'nodeName': node}]}
         time.sleep(3)
-        self.assertEqual(self.holder('192.0.2.235'), '', 'no ready endpoint: nobody announces')
+        self.assertEqual(self.holder(ip), '', 'no ready endpoint: nobody announces')
         self.lab.cluster.create(slice_on('h2'))
-        self.assertEqual(self.wait_holder('192.0.2.235'), 'h2')
+        self.assertEqual(self.wait_holder(ip), 'h2')
         current = self.lab.cluster.get('EndpointSlice', 'shop', 'local-abc')
         moved = slice_on('h3')
         moved['metadata']['resourceVersion'] = current['metadata']['resourceVersion']
         self.lab.cluster.update(moved)
-        self.assertEqual(self.wait_holder('192.0.2.235', not_in=('h2',)), 'h3')
-        with ArpWatch(self.lab.client.ns, vip4='192.0.2.235') as watch:
+        self.assertEqual(self.wait_holder(ip, not_in=('h2',)), 'h3')
+        with self.watch(ip) as watch:
             answer = watch.wait_answer(timeout=5)
         self.assertEqual(answer['mac'], self.macs['h3'])
 
     def test_an_api_outage_leaves_every_vip_answered(self):
         self.start_all()
-        vips = ['192.0.2.201', '192.0.2.202']
+        vips = ['192.0.2.201', '192.0.2.202', '2001:db8::201', '2001:db8::202']
         for i, ip in enumerate(vips):
             self.service('o%d' % i, ips=[ip])
         holders = {ip: self.wait_holder(ip) for ip in vips}
-        watches = [ArpWatch(self.lab.client.ns, vip4=ip) for ip in vips]
+        watches = [self.watch(ip) for ip in vips]
         try:
             for w in watches:
                 w.wait_answer(timeout=10)
@@ -279,25 +298,36 @@ class Layer2(unittest.TestCase):
 
     def test_a_rogue_announcer_is_logged_and_does_not_take_the_vip(self):
         self.start_all()
-        self.service('web', ips=['192.0.2.205'])
-        owner = self.wait_holder('192.0.2.205')
+        ip = self.vip(205)
+        self.service('web', ips=[ip])
+        owner = self.wait_holder(ip)
         rogue = '02:00:00:00:0b:ad'
-        with ArpWatch(self.lab.client.ns, vip4='192.0.2.205') as watch:
+        announce = l2frames.gratuitous_arp if self.FAMILY == 4 else l2frames.neighbor_advertisement
+        with self.watch(ip) as watch:
             watch.wait_answer(mac=self.macs[owner], timeout=10)
             started = time.monotonic()
             with socket_in(self.lab.client.ns, socket.AF_PACKET, socket.SOCK_RAW) as s:
                 s.bind(('eth0', 0))
                 for _ in range(3):
-                    s.send(l2frames.gratuitous_arp(rogue, '192.0.2.205'))
+                    s.send(announce(rogue, ip))
                     time.sleep(0.2)
             time.sleep(1.0)
-        wait_for(lambda: 'another station (%s) announces 192.0.2.205' % rogue in self.daemon_of(owner).log(), 5,
+        wait_for(lambda: 'another station (%s) announces %s' % (rogue, ip) in self.daemon_of(owner).log(), 5,
                  'the conflict logged')
         answers = set(watch.timeline().macs(after=started))
         self.assertEqual(answers, {self.macs[owner]}, 'only the owner answers requests')
-        self.assertEqual(self.holder('192.0.2.205'), owner)
+        self.assertEqual(self.holder(ip), owner)
         responders = self.daemon_of(owner).lbctl_json('status')['layer2']['responders']
         self.assertGreaterEqual(responders[0]['conflicts_seen'], 1)
+
+
+class Layer2IPv6(Layer2):
+    """The failover scenarios again with IPv6 VIPs, answered through NDP. The spread, traffic and
+    API outage tests run once, in Layer2 (the outage one with both families)."""
+    FAMILY = 6
+    test_one_owner_per_vip_spread_evenly_and_traffic_reaches_it = None
+    test_ipv6_one_owner_answers_ndp = None
+    test_an_api_outage_leaves_every_vip_answered = None
 
 
 if __name__ == '__main__':
