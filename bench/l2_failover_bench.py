@@ -23,6 +23,7 @@ import os
 import random
 import shlex
 import signal
+import subprocess
 import sys
 import time
 
@@ -189,6 +190,28 @@ def run_responder_latency(lab, impl, requests, interval):
     return out
 
 
+def run_minimal_responder_latency(lab, vip, requests, interval):
+    """bench/min_arp_responder.c (a blocking recv and an immediate reply, nothing else) on h1
+    for the VIP: what answering in user space costs before any of lbd's own work."""
+    h1 = lab.hosts[0]
+    binary = os.path.join(lab.dir, 'min_arp_responder')
+    subprocess.run(['gcc', '-O2', '-o', binary, os.path.join(ROOT, 'bench', 'min_arp_responder.c')], check=True)
+    proc = lab.spawn(h1.ns, [binary, 'eth0', vip])
+    try:
+        with ArpWatch(lab.client.ns, vip4=vip, interval=interval) as watch:
+            if not watch.wait_answer(mac=h1.mac, timeout=10):
+                raise RuntimeError('min_arp_responder did not answer')
+            start = len(watch.timeline().probes)
+            watch.wait(lambda tl: len(tl.probes) >= start + requests, timeout=requests * interval * 10 + 10)
+            tl = watch.stop()
+    finally:
+        proc.stop()
+    rtts = tl.rtts_us(4)[-requests:]
+    print('minimal user-space responder ARP reply latency (wire to wire on the client), us: %s'
+          % fmt(stats(rtts)), flush=True)
+    return stats(rtts)
+
+
 IMPLEMENTATIONS = {'keepalived': Keepalived, 'lbd': Lbd}
 
 
@@ -287,10 +310,16 @@ def main():
                     results[scenario] = run_arp_latency(lab, a.arp_requests, 0.005)
                     if a.implementation == 'lbd':
                         lbd = run_responder_latency(lab, impl, a.arp_requests, 0.005)
+                        minimal = run_minimal_responder_latency(lab, impl.vip, a.arp_requests, 0.005)
                         kernel = results[scenario]['ipv4_us']
                         results[scenario]['lbd_ipv4_us'] = lbd
+                        results[scenario]['minimal_ipv4_us'] = minimal
                         print('lbd / kernel ARP reply latency: p50 %.2fx, p99 %.2fx'
                               % (lbd['p50'] / kernel['p50'], lbd['p99'] / kernel['p99']), flush=True)
+                        print('minimal user-space responder / kernel: p50 %.2fx, p99 %.2fx; '
+                              'lbd / minimal: p50 %.2fx, p99 %.2fx'
+                              % (minimal['p50'] / kernel['p50'], minimal['p99'] / kernel['p99'],
+                                 lbd['p50'] / minimal['p50'], lbd['p99'] / minimal['p99']), flush=True)
                 elif scenario in ('crash', 'graceful'):
                     results[scenario] = run_failover(lab, impl, scenario, a.trials, a.interval)
                 else:
