@@ -18,16 +18,22 @@ int main(int argc, char** argv) {
                "lbctl"};
   app.set_version_flag("--version", std::string("lbctl ") + lbd::kVersion);
   app.require_subcommand(1);
+  // Options before or after the verb, as systemd's tools take them: `lbctl status --json=short`
+  // and `lbctl --json=short status` mean the same. Set before the verbs: they inherit it.
+  app.fallthrough();
   std::string json;
   app.add_option("--json", json, "JSON output: pretty or short")
       ->check(CLI::IsMember({"pretty", "short"}))
-      ->type_name("pretty|short");
+      ->type_name("pretty|short")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   bool no_legend = false;
   app.add_flag("--no-legend", no_legend, "Omit the table header and the summary line");
   bool no_pager = false;
   app.add_flag("--no-pager", no_pager, "Accepted for systemd compatibility (lbctl never pages)");
+  // Given twice (an alias, a script adding its own), the last one counts, as with systemctl.
   app.add_option("--bus", options.bus, "D-Bus to use: system, session, or an address")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
 
   auto* status = app.add_subcommand("status", "Show the daemon's state");
   auto* pools = app.add_subcommand(
@@ -40,9 +46,12 @@ int main(int argc, char** argv) {
       app.add_subcommand("check-config", "Validate configuration files (no daemon needed)");
   std::string config_path = lbd::kDefaultConfigPath;
   std::string pools_dir;
-  check->add_option("-c,--config", config_path, "Main configuration file")->capture_default_str();
+  check->add_option("-c,--config", config_path, "Main configuration file")
+      ->capture_default_str()
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   auto* pools_dir_option =
-      check->add_option("--pools-dir", pools_dir, "Directory of extra *.toml files");
+      check->add_option("--pools-dir", pools_dir, "Directory of extra *.toml files")
+          ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
 
   try {
     app.parse(argc, argv);
