@@ -497,12 +497,11 @@ void Layer2Role::stop(std::chrono::milliseconds timeout, std::function<void()> d
   };
   auto timer = std::make_shared<boost::asio::steady_timer>(io_, timeout);
   timer->async_wait([timer, finish](const boost::system::error_code&) { finish(); });
-  // The heartbeat goes first: a released heartbeat tells every peer at once that this host is
-  // gone, so each of its VIPs is claimed by the first-ranked of the hosts that stay, with no
-  // claim-step wait. Released VIP Leases first (or in parallel) let peers rank this host, still
-  // live by its heartbeat, among the candidates, and the next one waited a claim-step or two
-  // (graceful handover p99 of 250-490 ms in bench/l2_failover_bench.py). This host answers
-  // nothing any more, so a peer's claim before our VIP release lands is safe; our release then
+  // The heartbeat release is queued first, the VIP releases right behind it (the Lease class
+  // is served in order): one write tells every peer that this host is gone, so all of its VIPs
+  // are claimable at once even when it holds hundreds and their releases take a while to go
+  // out. (Peers also skip the host that released a VIP when ranking for it.) This host answers
+  // nothing any more, so a peer's claim before our VIP release lands is safe: the release then
   // fails its compare-and-swap and changes nothing.
   const std::string name = election::heartbeatLeaseName(node_);
   lease_client_.writeFrom(
@@ -510,15 +509,10 @@ void Layer2Role::stop(std::chrono::milliseconds timeout, std::function<void()> d
       [this](const std::optional<k8s::Lease>& current) {
         return election::heartbeatRelease(identity_, current, std::chrono::system_clock::now());
       },
-      [this, alive = alive_, releases = std::move(decisions.releases),
-       one_done](k8s::LeaseWriteResult) {
-        if (*alive) {
-          for (const auto& release : releases) {
-            writeVipLease(release.vip, release.lease_name, one_done);
-          }
-        }
-        one_done();
-      });
+      [one_done](k8s::LeaseWriteResult) { one_done(); });
+  for (const auto& release : decisions.releases) {
+    writeVipLease(release.vip, release.lease_name, one_done);
+  }
 }
 
 std::vector<election::VipStatus> Layer2Role::vips() const {
