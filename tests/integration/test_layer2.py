@@ -56,15 +56,20 @@ class Layer2(unittest.TestCase):
         self.lab.create_nodes()
         self.macs = {h.name: h.mac for h in self.lab.hosts}
 
-    def start(self, host, extra=''):
+    def start(self, host, extra='', election=''):
         d = self.lab.lbd(host)
         d.write('pools.d/l2.toml', POOL + extra)
+        if election:
+            with open(os.path.join(d.dir, 'lbd.toml')) as f:
+                main = f.read()
+            if '[election]' not in main:
+                d.write('lbd.toml', main + '\n[election]\n' + election)
         d.start_lbd()
         return d
 
-    def start_all(self):
+    def start_all(self, election=''):
         for h in self.lab.hosts:
-            self.start(h)
+            self.start(h, election=election)
         for h in self.lab.hosts:
             wait_for(lambda: self.lab.lbd(h).lbctl_json('status')['kubernetes_state'] == 'connected', 20,
                      '%s connected' % h.name)
@@ -96,7 +101,11 @@ class Layer2(unittest.TestCase):
     # ---------------------------------------------------------------------------------------
 
     def test_one_owner_per_vip_spread_evenly_and_traffic_reaches_it(self):
-        self.start_all()
+        # The ranks split a burst of VIPs evenly; a host that decides more than claim-step late
+        # loses its share to the next rank (on purpose: that is failover). The allocator host
+        # is busiest in a burst, and under ASan on 2 cores it was late by more than the default
+        # 100 ms (4/13/13): a wider step keeps this a test of the spread, not of speed.
+        self.start_all(election='claim-step = "400ms"\n')
         # A host claims nothing for lease-duration after its first heartbeat (it must see its
         # peers first); VIPs appearing meanwhile go to the hosts already up. Let all three be up.
         time.sleep(2.5)
@@ -111,6 +120,10 @@ class Layer2(unittest.TestCase):
         holders = {ip: self.wait_holder(ip, timeout=20) for ip in ips.values()}
         counts = {h.name: sum(1 for x in holders.values() if x == h.name) for h in self.lab.hosts}
         print('\n30 VIPs over 3 hosts: %s' % counts)
+        if any(abs(count - 10) > 1 for count in counts.values()):
+            for h in self.lab.hosts:  # what each host thought, for the CI log
+                print('--- %s: %s\n%s' % (h.name, self.lab.lbd(h).lbctl_json('status')['layer2'],
+                                         self.lab.lbd(h).log()[-4000:]))
         for count in counts.values():
             self.assertLessEqual(abs(count - 10), 1, counts)  # within +-1 of an even split
         # Every host answers exactly what it holds, and says so.
