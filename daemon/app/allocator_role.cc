@@ -115,17 +115,20 @@ void AllocatorRole::campaign() {
   if (!running_ || !enabled_ || campaign_in_flight_) return;
   campaign_in_flight_ = true;
   auto alive = alive_;
+  // When the write was built: leadership counts from there (see LeaderElection::written).
+  auto sent_at = std::make_shared<Clock::time_point>(Clock::now());
   lease_client_.write(
       lease_namespace_, kAllocatorLeaseName,
-      [this](const std::optional<k8s::Lease>& current) {
-        return election_.decide(current, Clock::now(), std::chrono::system_clock::now());
+      [this, sent_at](const std::optional<k8s::Lease>& current) {
+        *sent_at = Clock::now();
+        return election_.decide(current, *sent_at, std::chrono::system_clock::now());
       },
-      [this, alive](k8s::LeaseWriteResult result) {
+      [this, alive, sent_at](k8s::LeaseWriteResult result) {
         if (!*alive) return;
         campaign_in_flight_ = false;
         using Outcome = k8s::LeaseWriteResult::Outcome;
         if (result.outcome == Outcome::Written && result.lease) {
-          election_.written(*result.lease, Clock::now());
+          election_.written(*result.lease, *sent_at, Clock::now());
           last_campaign_error_.clear();
         } else if (result.outcome == Outcome::Failed) {
           if (result.error != last_campaign_error_) {

@@ -76,14 +76,14 @@ std::optional<k8s::LeaseSpec> LeaderElection::decide(const std::optional<k8s::Le
   return spec;
 }
 
-void LeaderElection::written(const k8s::Lease& stored, MonotonicTime now) {
+void LeaderElection::written(const k8s::Lease& stored, MonotonicTime sent_at, MonotonicTime now) {
   see(stored, now);
   if (stored.holder_identity != identity_) {
     holding_ = false;
     return;
   }
   holding_ = true;
-  last_renewal_ = now;
+  last_renewal_ = std::min(sent_at, now);
 }
 
 std::optional<MonotonicTime> LeaderElection::expiresAt() const {

@@ -42,8 +42,11 @@ class LeaderElection {
   /// A Lease seen without trying to write (the informer): keeps the liveness clock current.
   void observe(const std::optional<k8s::Lease>& current, MonotonicTime now);
 
-  /// The server stored our claim or renewal.
-  void written(const k8s::Lease& stored, MonotonicTime now);
+  /// The server stored our claim or renewal. `sent_at`: when the request that stored it was
+  /// built. Leadership counts from then, not from when the answer is read: the request may wait
+  /// in queues and the process may stall (a pause, a starved CPU) before the answer is handled,
+  /// and the standbys' clocks started when they saw the renewal, which was no earlier.
+  void written(const k8s::Lease& stored, MonotonicTime sent_at, MonotonicTime now);
 
   /// True while the last successful write of ours is younger than renew-deadline.
   bool isLeader(MonotonicTime now) const;

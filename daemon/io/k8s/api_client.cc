@@ -113,7 +113,8 @@ void ApiClient::call(std::string method, std::string path, std::string body,
                      std::string content_type, Callback done, std::uint32_t max_attempts) {
   const RequestClass request_class = classifyRequest(method, path);
   OutgoingRequest outgoing{
-      std::move(method), std::move(path), std::move(body), std::move(content_type), {}};
+      std::move(method), std::move(path), std::move(body), std::move(content_type), {},
+      std::nullopt};
   scheduler_.submit(
       request_class, [outgoing = std::move(outgoing)] { return outgoing; }, std::move(done),
       max_attempts);
@@ -127,6 +128,7 @@ void ApiClient::send(const OutgoingRequest& outgoing, Callback done) {
   HttpRequest request =
       makeRequest(outgoing.method, outgoing.path, outgoing.body, outgoing.content_type);
   request.timeout = outgoing.timeout.count() > 0 ? outgoing.timeout : options_.request_timeout;
+  request.send_by = outgoing.send_by;
   http_.start(std::move(request), nullptr, [this, done = std::move(done)](HttpResponse http) {
     ApiResponse response = toApiResponse(std::move(http));
     noteResult(response);

@@ -62,13 +62,15 @@ void EventRecorder::submit(const std::string& key, bool retry_as_new) {
                              collection,
                              eventObject(pending.spec, suffix, now, write->count).dump(),
                              "application/json",
-                             {}};
+                             {},
+                             std::nullopt};
     }
     return OutgoingRequest{"PATCH",
                            collection + "/" + write->name,
                            eventRepeatPatch(write->count, now).dump(),
                            "application/merge-patch+json",
-                           {}};
+                           {},
+                           std::nullopt};
   };
   api_.submit(RequestClass::Event, std::move(build),
               [this, alive = alive_, key, write, carried, retry_as_new](ApiResponse response) {

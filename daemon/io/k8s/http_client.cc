@@ -216,6 +216,15 @@ struct HttpClient::Impl {
     transfer.header_list = nullptr;
   }
 
+  // Called by curl once the connection is ready, right before the request is sent.
+  static int beforeSending(void* data, char*, char*, int, int) {
+    const auto* transfer = static_cast<const Transfer*>(data);
+    if (std::chrono::steady_clock::now() > *transfer->request.send_by) {
+      return CURL_PREREQFUNC_ABORT;  // too late: the transfer fails, nothing reaches the server
+    }
+    return CURL_PREREQFUNC_OK;
+  }
+
   void configure(Transfer& transfer) {
     CURL* easy = transfer.easy;
     const HttpRequest& request = transfer.request;
@@ -233,6 +242,10 @@ struct HttpClient::Impl {
     curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(connect_timeout.count()));
     if (request.timeout.count() > 0) {
       curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
+    }
+    if (request.send_by) {
+      curl_easy_setopt(easy, CURLOPT_PREREQFUNCTION, &Impl::beforeSending);
+      curl_easy_setopt(easy, CURLOPT_PREREQDATA, &transfer);
     }
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);

@@ -42,6 +42,9 @@ struct HttpRequest {
   /// A stream whose bytes go to on_data as they arrive (watches) instead of into body; an
   /// error status (>= 300) is not streamed: its body is collected into HttpResponse::body.
   bool streaming = false;
+  /// Not sent after this moment: checked when the connection is ready, right before the
+  /// request goes out (curl may hold a transfer until then, and its timeout starts only then).
+  std::optional<std::chrono::steady_clock::time_point> send_by{};
 };
 
 struct HttpResponse {

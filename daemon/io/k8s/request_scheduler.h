@@ -38,6 +38,9 @@ struct OutgoingRequest {
   /// Whole-request limit; zero = the client's default. A fenced write sets the time its
   /// leadership is sure to last, so it cannot land after it.
   std::chrono::milliseconds timeout{0};
+  /// Fenced writes: not sent at all after this moment (the HTTP layer may hold a request
+  /// before it goes out, e.g. waiting for an HTTP/2 stream, and its timeout only starts then).
+  std::optional<std::chrono::steady_clock::time_point> send_by;
 };
 
 /// Called when the request's turn comes; nothing = drop it (the decision is stale).

@@ -24,9 +24,20 @@ void ServiceStatusWriter::submit(DecideWrite decide, Done done) {
     for (const auto& [key, value] : write->annotations) {
       patch["metadata"]["annotations"][key] = value ? Json(*value) : Json(nullptr);
     }
-    return OutgoingRequest{
-        "PATCH", "/api/v1/namespaces/" + write->namespace_ + "/services/" + write->name + "/status",
-        patch.dump(), "application/merge-patch+json", write->timeout};
+    std::string path =
+        "/api/v1/namespaces/" + write->namespace_ + "/services/" + write->name + "/status";
+    OutgoingRequest request{
+        "PATCH", "", patch.dump(), "application/merge-patch+json", write->timeout, std::nullopt};
+    if (write->timeout.count() > 0) {
+      // Half the window to go out (checked right before sending), half for the server (which
+      // counts ?timeout= from arrival): sent by build + W/2, committed by arrival + W/2, so by
+      // build + W on a LAN, however long the request waited in between.
+      const auto half = write->timeout / 2;
+      path += "?timeout=" + std::to_string(half.count()) + "ms";
+      request.send_by = std::chrono::steady_clock::now() + half;
+    }
+    request.path = std::move(path);
+    return request;
   };
   api_.submit(RequestClass::Status, std::move(build),
               [this, sent_ip_mode, done = std::move(done)](ApiResponse response) {

@@ -40,7 +40,11 @@ class ServiceStatusWriter {
     std::string name;
     std::vector<std::string> ips;
     AnnotationChanges annotations;
-    std::chrono::milliseconds timeout{0};  // 0 = the client's request timeout
+    // 0 = the client's request timeout. Otherwise also sent as `?timeout=`, which makes
+    // kube-apiserver give up on the write (504) rather than commit it after the deadline, e.g.
+    // when it sat queued in API Priority and Fairness: a client-side timeout alone does not
+    // stop the server.
+    std::chrono::milliseconds timeout{0};
   };
   /// The write as it stands when its turn comes, or nothing to drop it (fencing).
   using DecideWrite = std::function<std::optional<IngressWrite>()>;

@@ -7,6 +7,7 @@ transport's writer (`send` for a whole body, `start`/`write`/`finish`/`abort` fo
 import asyncio
 import gzip
 import json
+import re
 import time
 import urllib.parse
 import uuid
@@ -29,6 +30,27 @@ PRETTY_AGENTS = ('curl', 'Wget', 'Mozilla/5.0')
 WRITES = ('POST', 'PUT', 'PATCH', 'DELETE')
 GZIP_MIN = 128 * 1024
 
+
+
+GO_DURATION = re.compile(r'(\d+(?:\.\d+)?)(h|ms|us|µs|ns|m|s)')
+GO_UNITS = {'h': 3600.0, 'm': 60.0, 's': 1.0, 'ms': 1e-3, 'us': 1e-6, 'µs': 1e-6, 'ns': 1e-9}
+
+
+def parse_go_duration(text):
+    """Go's time.ParseDuration for what clients send ("1500ms", "2s", "1m30s"); None if bad."""
+    parts = GO_DURATION.findall(text or '')
+    if not parts or ''.join(n + u for n, u in parts) != text:
+        return None
+    return sum(float(n) * GO_UNITS[u] for n, u in parts)
+
+
+def request_deadline(req, started):
+    """The deadline of a non-watch request given ?timeout= (WithRequestDeadline), or None."""
+    query = urllib.parse.parse_qs(req.raw_query or '')
+    if query.get('watch', ['false'])[0] in ('true', '1'):
+        return None
+    timeout = parse_go_duration(query.get('timeout', [''])[0])
+    return started + timeout if timeout else None
 
 class Request:
     def __init__(self, method, target, headers, body, proto='http/1.1', peer_cert=None, peer=None):
@@ -153,6 +175,7 @@ class APIServer:
                  'flowSchema': '', 'priorityLevel': ''}
         self.request_log.append(entry)
         del self.request_log[:-2000]
+        deadline = request_deadline(req, started)
         try:
             # The filter order of kube-apiserver: authentication (a bad token is 401 even on
             # /version, and has no X-Kubernetes-Pf-* headers), then priority and fairness (a 429
@@ -169,6 +192,12 @@ class APIServer:
                 code = await fault.apply(self, req, resp)
                 if code:
                     return
+            if deadline is not None and time.monotonic() > deadline:
+                # kube-apiserver's request deadline (?timeout=, capped by --request-timeout) is
+                # the context of the storage call: a write that waited past it in the queues is
+                # never committed, the client gets 504.
+                raise APIError(504, 'Timeout: request did not complete within requested timeout - '
+                               'context deadline exceeded', 'Timeout', {})
             code = await self.dispatch(req, resp)
         except APIError as e:
             code = e.code

@@ -35,6 +35,23 @@ class Faults(ServerTest):
         self.s.get('/version')
         self.assertLess(time.monotonic() - t0, 0.5)
 
+    def test_a_write_past_its_timeout_parameter_is_not_committed(self):
+        # kube-apiserver's request deadline (?timeout=): a write still waiting (here a delay
+        # fault, as in a queue) when it passes gets 504 Timeout and changes nothing.
+        self.s.create(SVC, svc('slow'))
+        self.s.fault(type='delay', seconds=0.5, count=1, method='PATCH')
+        path = SVC + '/slow?timeout=100ms'
+        r = self.s.request('PATCH', path, {'metadata': {'labels': {'late': 'yes'}}},
+                           content_type='application/merge-patch+json')
+        self.assertEqual((r.status, r.json()['reason'], r.json()['code']), (504, 'Timeout', 504))
+        self.assertIn('request did not complete within requested timeout', r.json()['message'])
+        self.assertNotIn('labels', self.s.get(SVC + '/slow').json()['metadata'])
+        # In time, or without the parameter, it is written.
+        r = self.s.request('PATCH', SVC + '/slow?timeout=2s', {'metadata': {'labels': {'late': 'no'}}},
+                           content_type='application/merge-patch+json')
+        self.assertEqual(r.status, 200)
+        self.assertEqual(self.s.get(SVC + '/slow').json()['metadata']['labels'], {'late': 'no'})
+
     def test_cut_watch_mid_object(self):
         w = self.s.watch(SVC + '?watch=1&resourceVersion=0&timeoutSeconds=10')
         self.s.fault(type='cut-watch', count=1, path='watch')

@@ -51,7 +51,7 @@ TEST_F(LeaderElectionTest, CreatesTheLeaseWhenThereIsNone) {
   EXPECT_EQ(spec->namespace_, "lbd-system");
   EXPECT_EQ(spec->name, "lbd-allocator");
   EXPECT_FALSE(a.isLeader(t0));  // not before the server said yes
-  a.written(stored(*spec, "5"), t0);
+  a.written(stored(*spec, "5"), t0, t0);
   EXPECT_TRUE(a.isLeader(t0));
 }
 
@@ -112,7 +112,7 @@ TEST_F(LeaderElectionTest, AReleasedLeaseIsTakenAtOnce) {
 
 TEST_F(LeaderElectionTest, RenewsItsOwnLeaseKeepingTheTerm) {
   auto spec = a.decide(std::nullopt, t0, wall);
-  a.written(stored(*spec, "5"), t0);
+  a.written(stored(*spec, "5"), t0, t0);
   auto renewal = a.decide(stored(*spec, "5"), t0 + seconds(2), wall + seconds(2));
   ASSERT_TRUE(renewal);
   EXPECT_EQ(renewal->holder_identity, "host-a");
@@ -124,7 +124,7 @@ TEST_F(LeaderElectionTest, RenewsItsOwnLeaseKeepingTheTerm) {
 
 TEST_F(LeaderElectionTest, StepsDownWhenRenewalsFailForRenewDeadline) {
   auto spec = a.decide(std::nullopt, t0, wall);
-  a.written(stored(*spec, "5"), t0);
+  a.written(stored(*spec, "5"), t0, t0);
   EXPECT_TRUE(a.isLeader(t0 + milliseconds(9999)));
   EXPECT_FALSE(a.isLeader(t0 + seconds(10)));  // before anyone else may take over (15 s)
   EXPECT_EQ(a.leadershipDeadline(), t0 + seconds(10));
@@ -132,7 +132,7 @@ TEST_F(LeaderElectionTest, StepsDownWhenRenewalsFailForRenewDeadline) {
 
 TEST_F(LeaderElectionTest, LosesLeadershipWhenSomeoneElseHoldsTheLease) {
   auto spec = a.decide(std::nullopt, t0, wall);
-  a.written(stored(*spec, "5"), t0);
+  a.written(stored(*spec, "5"), t0, t0);
   a.observe(lease("host-b", "2026-11-24T10:00:00.000000Z", "9"), t0 + seconds(1));
   EXPECT_FALSE(a.isLeader(t0 + seconds(1)));
 }
@@ -147,7 +147,7 @@ TEST_F(LeaderElectionTest, TwoCandidatesRacingBothDecideButOnlyTheConditionalWri
   // again and sees a live holder.
   EXPECT_EQ(from_a->resource_version, "9");
   EXPECT_EQ(from_b->resource_version, "9");
-  a.written(stored(*from_a, "10"), t0);
+  a.written(stored(*from_a, "10"), t0, t0);
   EXPECT_FALSE(b.decide(stored(*from_a, "10"), t0 + milliseconds(10), wall));
   EXPECT_TRUE(a.isLeader(t0 + milliseconds(10)));
   EXPECT_FALSE(b.isLeader(t0 + milliseconds(10)));
@@ -155,7 +155,7 @@ TEST_F(LeaderElectionTest, TwoCandidatesRacingBothDecideButOnlyTheConditionalWri
 
 TEST_F(LeaderElectionTest, ReleaseClearsTheHolderOnlyWhenItIsOurs) {
   auto spec = a.decide(std::nullopt, t0, wall);
-  a.written(stored(*spec, "5"), t0);
+  a.written(stored(*spec, "5"), t0, t0);
   auto release = a.release(stored(*spec, "5"), wall + seconds(3));
   ASSERT_TRUE(release);
   EXPECT_EQ(release->holder_identity, "");
@@ -174,6 +174,18 @@ TEST_F(LeaderElectionTest, ARestartWithTheSameIdentityRenewsWithoutWaiting) {
   EXPECT_EQ(*spec->acquire_time, wall);
 }
 
+TEST_F(LeaderElectionTest, LeadershipCountsFromWhenTheRenewalWasSentNotAnswered) {
+  // The renewal was sent at t0; its answer is handled 8 s later (the process was stopped, or
+  // its loop starved). A standby saw the renewal soon after t0 and may take over at t0 + 15 s:
+  // counting from the answer would let writes go out until t0 + 18 s.
+  auto spec = a.decide(std::nullopt, t0, wall);
+  a.written(stored(*spec, "5"), t0, t0 + seconds(8));
+  EXPECT_EQ(a.leadershipDeadline(), t0 + seconds(10));
+  EXPECT_EQ(a.writeWindow(t0 + seconds(8)), milliseconds(2000));
+  EXPECT_EQ(a.writeWindow(t0 + seconds(11)), std::nullopt);
+  EXPECT_FALSE(a.isLeader(t0 + seconds(11)));
+}
+
 }  // namespace
 }  // namespace lbd::election
 
@@ -183,7 +195,7 @@ namespace {
 TEST_F(LeaderElectionTest, WritesAreFencedToTheLeadershipWindow) {
   EXPECT_EQ(a.writeWindow(t0), std::nullopt);  // never led: nothing may be sent
   auto spec = a.decide(std::nullopt, t0, wall);
-  a.written(stored(*spec, "5"), t0);
+  a.written(stored(*spec, "5"), t0, t0);
   // A write starting 4 s after the renewal must land within the 6 s left before the renew
   // deadline, which is 5 s before any standby may take over.
   EXPECT_EQ(a.writeWindow(t0 + seconds(4)), milliseconds(6000));

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "../../support/child_process.h"
@@ -74,6 +75,22 @@ TEST_F(HttpClientTest, GetWithVerifiedTls) {
   EXPECT_EQ(response.headers["content-type"], "text/plain");
   EXPECT_TRUE(response.transport_error.empty());
   EXPECT_EQ(client.inFlight(), 0u);
+}
+
+TEST_F(HttpClientTest, ARequestPastItsSendByIsNeverSent) {
+  // Fenced writes: once the connection is ready curl asks before sending; too late = aborted
+  // before a byte of the request leaves, however long the transfer was held before that.
+  HttpClient client(io_, trusted(), 5s);
+  HttpRequest late{"GET", url("/hello"), {}, "", 0ms, false, std::chrono::steady_clock::now()};
+  std::this_thread::sleep_for(5ms);
+  auto response = fetch(client, late);
+  EXPECT_EQ(response.status, 0);
+  EXPECT_FALSE(response.transport_error.empty());
+  HttpRequest in_time{
+      "GET", url("/hello"), {}, "", 0ms, false, std::chrono::steady_clock::now() + 5s};
+  response = fetch(client, in_time);
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, "hello");
 }
 
 TEST_F(HttpClientTest, UntrustedServerIsRefused) {

@@ -35,7 +35,8 @@ class RequestSchedulerTest : public ::testing::Test {
   BuildRequest request(std::string path, std::string method = "PATCH") {
     return [this, path, method] {
       ++builds;
-      return std::optional<OutgoingRequest>(OutgoingRequest{method, path, "{}", "", {}});
+      return std::optional<OutgoingRequest>(
+          OutgoingRequest{method, path, "{}", "", {}, std::nullopt});
     };
   }
   ResponseCallback record(std::string name) {
@@ -139,7 +140,7 @@ TEST_F(RequestSchedulerTest, AStaleDecisionIsDroppedNotSentLate) {
   bool leader = true;
   auto fenced = [&]() -> std::optional<OutgoingRequest> {
     if (!leader) return std::nullopt;
-    return OutgoingRequest{"PATCH", "/fenced", "{}", "", {}};
+    return OutgoingRequest{"PATCH", "/fenced", "{}", "", {}, std::nullopt};
   };
   scheduler->submit(RequestClass::Status, request("/busy"), record("busy"));
   scheduler->submit(RequestClass::Status, fenced, record("fenced"));
