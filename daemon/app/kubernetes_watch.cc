@@ -43,7 +43,18 @@ KubernetesWatch::KubernetesWatch(boost::asio::io_context& io, const KubernetesCo
               collection("/apis/coordination.k8s.io/v1/namespaces/" + election.lease_namespace +
                          "/leases"),
               log),
-      namespaces_(io, *api_, collection("/api/v1/namespaces"), log) {}
+      namespaces_(io, *api_, collection("/api/v1/namespaces"), log) {
+  // After an outage the informers' backoff may have grown to 15-30 s; the first request that
+  // gets through again (a heartbeat, a Lease renewal) brings them back within a renew interval,
+  // or no host could fail over until they return (test_layer2's API outage).
+  api_->onReachableAgain([this, within = election.renew_interval] {
+    services_.retrySoon(within);
+    endpoint_slices_.retrySoon(within);
+    nodes_.retrySoon(within);
+    leases_.retrySoon(within);
+    namespaces_.retrySoon(within);
+  });
+}
 
 void KubernetesWatch::start() {
   services_.start();

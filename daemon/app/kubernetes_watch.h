@@ -41,15 +41,6 @@ class KubernetesWatch {
   k8s::Informer<k8s::Namespace>& namespaces() { return namespaces_; }
   k8s::ApiClient& api() { return *api_; }
 
-  /// A request just succeeded after failures: informers backing off retry within `within`.
-  void retryWaitingInformersSoon(Duration within) {
-    services_.retrySoon(within);
-    endpoint_slices_.retrySoon(within);
-    nodes_.retrySoon(within);
-    leases_.retrySoon(within);
-    namespaces_.retrySoon(within);
-  }
-
  private:
   std::unique_ptr<k8s::ApiClient> api_;
   k8s::Informer<k8s::Service> services_;

@@ -453,13 +453,7 @@ void Layer2Role::heartbeat() {
           // current too: after an API outage the Lease watch may come back seconds after our
           // first renewal (informer backoff), and until it does every peer looks dead to us.
           // Counting it earlier made standbys take VIPs from live owners (test_layer2).
-          if (cluster_.leases().state() == "watching") {
-            election_.heartbeatWritten(sent_at);
-          } else {
-            // The API answers again, yet the watch may sit out a backoff of up to 30 s grown
-            // during the outage, and until it is back no host can fail over. Bring it back now.
-            cluster_.retryWaitingInformersSoon(config_.election.renew_interval);
-          }
+          if (cluster_.leases().state() == "watching") election_.heartbeatWritten(sent_at);
           if (!heartbeat_error_.empty()) log_->info("heartbeat renewed again");
           heartbeat_error_.clear();
         } else {

@@ -232,33 +232,27 @@ class Timeline:
         return (fam is None or e['fam'] == fam) and (after is None or e['t'] >= after) \
             and (before is None or e['t'] <= before)
 
-    def unanswered_within(self, max_delay, fam=None, after=None, before=None):
-        """Probes sent in [after, before] that no reply of their family followed within max_delay
-        seconds. Unlike unanswered(), a reply that came late (after the next probe) still counts:
-        this asks whether a client would have been left without an answer, not how fast it came."""
+    def _reply_waits(self, fam, after, before):
+        """[(probe, seconds until the next reply of its family, inf if none)] for the probes
+        sent in [after, before]. A reply that came after the next probe still counts."""
         reply_times = {f: sorted(e['t'] for e in self.replies if e['fam'] == f) for f in (4, 6)}
-        late = []
+        waits = []
         for p in self.probes:
-            if not self._in(p, fam, after, before):
-                continue
-            times = reply_times[p['fam']]
-            i = bisect.bisect_left(times, p['t'])
-            if i == len(times) or times[i] > p['t'] + max_delay:
-                late.append(p)
-        return late
+            if self._in(p, fam, after, before):
+                times = reply_times[p['fam']]
+                i = bisect.bisect_left(times, p['t'])
+                waits.append((p, times[i] - p['t'] if i < len(times) else float('inf')))
+        return waits
+
+    def unanswered_within(self, max_delay, fam=None, after=None, before=None):
+        """Probes that no reply of their family followed within max_delay seconds: whether a
+        client would have been left without an answer, not how fast it came (unanswered())."""
+        return [p for p, wait in self._reply_waits(fam, after, before) if wait > max_delay]
 
     def slowest_reply_ms(self, fam=None, after=None, before=None):
         """The longest wait from a probe to the next reply of its family, in ms (None: no probes)."""
-        reply_times = {f: sorted(e['t'] for e in self.replies if e['fam'] == f) for f in (4, 6)}
-        worst = None
-        for p in self.probes:
-            if not self._in(p, fam, after, before):
-                continue
-            times = reply_times[p['fam']]
-            i = bisect.bisect_left(times, p['t'])
-            wait = (times[i] - p['t']) * 1000 if i < len(times) else float('inf')
-            worst = wait if worst is None else max(worst, wait)
-        return worst
+        waits = [wait for _, wait in self._reply_waits(fam, after, before)]
+        return max(waits) * 1000 if waits else None
 
     def answers(self, fam=None, after=None, before=None):
         return [e for e in self.replies if self._in(e, fam, after, before)]

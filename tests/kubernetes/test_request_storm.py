@@ -220,11 +220,6 @@ class RequestStorm(AllocatorHarness):
         wait_for(lambda: 'no longer the IP allocator' in lab.log(), timeout=10, what='lbd steps down')
         time.sleep(2.0)  # time for any late write to show
         late = history.changes_after(taken_rv)
-        if late and os.environ.get('STORM_DEBUG'):
-            log = self.cluster.server.control('GET', '/requests')
-            for i, e in enumerate(log):
-                if 'lbd-allocator' in e['path'] and e['method'] != 'GET' or any(n in e['path'] for _, n, _ in late):
-                    print(i, e['method'], e['path'], e['query'], e['code'], e.get('seconds'), e['user'])
         self.assertEqual(late, [], 'status writes after host-rival took the Lease; lbd said:\n'
                          + '\n'.join(line for line in lab.log().splitlines() if 'allocator' in line))
         requests = {c['class']: c for c in lab.lbctl_json('status')['api_requests']['classes']}

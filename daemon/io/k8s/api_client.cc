@@ -105,8 +105,14 @@ void ApiClient::noteResult(const ApiResponse& response) {
       response.status == 403 || response.status == 429) {
     last_error_ = response.describe();
   } else {
-    last_error_.clear();
+    noteSuccess();
   }
+}
+
+void ApiClient::noteSuccess() {
+  if (last_error_.empty()) return;
+  last_error_.clear();
+  if (on_reachable_again_) on_reachable_again_();
 }
 
 void ApiClient::call(std::string method, std::string path, std::string body,
@@ -145,7 +151,7 @@ HttpClient::RequestId ApiClient::stream(std::string path, HttpClient::OnData on_
   // An open watch is a working connection: clear the error of the outage before it, or the
   // state would say "retrying" until some other request completes (possibly never).
   auto on_open = [this](long status) {
-    if (status >= 200 && status < 300) last_error_.clear();
+    if (status >= 200 && status < 300) noteSuccess();
   };
   return http_.start(
       std::move(request), std::move(on_data),

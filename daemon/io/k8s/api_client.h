@@ -55,6 +55,9 @@ class ApiClient {
   const std::string& lastError() const { return last_error_; }
   bool lastRequestSucceeded() const { return last_error_.empty(); }
   RequestQueueStats queueStats() const { return scheduler_.stats(); }
+  /// Called when a request succeeds (or a watch opens) after failures: the API server is
+  /// reachable again, so whoever backs off may try now.
+  void onReachableAgain(std::function<void()> handler) { on_reachable_again_ = std::move(handler); }
   std::chrono::milliseconds requestTimeout() const { return options_.request_timeout; }
 
  private:
@@ -63,6 +66,7 @@ class ApiClient {
                           const std::string& body, const std::string& content_type);
   std::string bearerToken();
   void noteResult(const ApiResponse& response);
+  void noteSuccess();
 
   ApiClientOptions options_;
   HttpClient http_;
@@ -71,6 +75,7 @@ class ApiClient {
   struct timespec token_mtime_ {};
   off_t token_size_ = -1;
   std::string last_error_;
+  std::function<void()> on_reachable_again_;
 };
 
 /// Parses a Retry-After header in seconds (the API server always sends seconds).
