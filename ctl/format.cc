@@ -72,6 +72,14 @@ nlohmann::json jsonCount(const std::string& decimal) {
   return toDouble(decimal);
 }
 
+std::string formatDuration(std::uint64_t seconds) {
+  if (seconds < 60) return std::to_string(seconds) + "s";
+  if (seconds < 3600) return std::to_string(seconds / 60) + "min";
+  if (seconds < 86400)
+    return std::to_string(seconds / 3600) + "h " + std::to_string(seconds % 3600 / 60) + "min";
+  return std::to_string(seconds / 86400) + "d " + std::to_string(seconds % 86400 / 3600) + "h";
+}
+
 std::string formatTimestamp(std::uint64_t usec, std::uint64_t now_usec) {
   if (usec == 0) return "-";
   const std::time_t seconds = static_cast<std::time_t>(usec / 1000000);
@@ -80,19 +88,7 @@ std::string formatTimestamp(std::uint64_t usec, std::uint64_t now_usec) {
   char buffer[64];
   std::strftime(buffer, sizeof buffer, "%a %Y-%m-%d %H:%M:%S UTC", &parts);
   std::string text = buffer;
-  if (now_usec >= usec) {
-    const std::uint64_t ago = (now_usec - usec) / 1000000;
-    std::string relative;
-    if (ago < 60)
-      relative = std::to_string(ago) + "s";
-    else if (ago < 3600)
-      relative = std::to_string(ago / 60) + "min";
-    else if (ago < 86400)
-      relative = std::to_string(ago / 3600) + "h " + std::to_string(ago % 3600 / 60) + "min";
-    else
-      relative = std::to_string(ago / 86400) + "d " + std::to_string(ago % 86400 / 3600) + "h";
-    text += " (" + relative + " ago)";
-  }
+  if (now_usec >= usec) text += " (" + formatDuration((now_usec - usec) / 1000000) + " ago)";
   return text;
 }
 

@@ -40,6 +40,8 @@ int main(int argc, char** argv) {
       "pools", "List the address pools with size, used and free per address family");
   auto* services = app.add_subcommand(
       "services", "List the LoadBalancer Services lbd serves: IPs, pool, state and why pending");
+  auto* peers = app.add_subcommand(
+      "peers", "List this host's BGP sessions: state, uptime, prefixes sent and received, errors");
   auto* reload =
       app.add_subcommand("reload", "Make lbd re-read its configuration (root or group lbd)");
   auto* check =
@@ -65,6 +67,7 @@ int main(int argc, char** argv) {
   if (status->parsed()) return statusVerb(options);
   if (pools->parsed()) return poolsVerb(options);
   if (services->parsed()) return servicesVerb(options);
+  if (peers->parsed()) return peersVerb(options);
   if (reload->parsed()) return reloadVerb(options);
   if (check->parsed()) {
     std::optional<std::string> dir;

@@ -25,6 +25,8 @@ class ManagerProxy final
   void onPropertiesChanged(const std::string&, const std::map<std::string, sdbus::Variant>&,
                            const std::vector<std::string>&) override {}
   void onVipOwnerChanged(const std::string&, const std::string&, const std::string&) override {}
+  void onBgpPeerStateChanged(const std::string&, const std::string&, const std::string&,
+                             const std::string&, const std::string&) override {}
 };
 
 CtlError translate(const sdbus::Error& error, const std::string& bus) {
@@ -207,6 +209,34 @@ std::variant<Layer2Info, CtlError> ManagerClient::layer2() {
                                               row.get<6>(), row.get<7>(), row.get<8>()});
     }
     return info;
+  } catch (const sdbus::Error& error) {
+    return translate(error, impl_->bus);
+  }
+}
+
+std::variant<std::vector<BgpPeerInfo>, CtlError> ManagerClient::bgpPeers() {
+  try {
+    std::vector<BgpPeerInfo> peers;
+    for (const auto& row : impl_->proxy->ListBgpPeers()) {
+      peers.push_back(BgpPeerInfo{row.get<0>(), row.get<1>(), row.get<2>(), row.get<3>(),
+                                  row.get<4>(), row.get<5>(), row.get<6>(), row.get<7>(),
+                                  row.get<8>(), row.get<9>(), row.get<10>(), row.get<11>(),
+                                  row.get<12>(), row.get<13>(), row.get<14>()});
+    }
+    return peers;
+  } catch (const sdbus::Error& error) {
+    return translate(error, impl_->bus);
+  }
+}
+
+std::variant<std::vector<BgpVipInfo>, CtlError> ManagerClient::bgpVips() {
+  try {
+    std::vector<BgpVipInfo> vips;
+    for (const auto& row : impl_->proxy->ListBgpVips()) {
+      vips.push_back(BgpVipInfo{row.get<0>(), row.get<1>(), row.get<2>(), row.get<3>(),
+                                row.get<4>(), row.get<5>()});
+    }
+    return vips;
   } catch (const sdbus::Error& error) {
     return translate(error, impl_->bus);
   }

@@ -120,6 +120,33 @@ struct Layer2Info {
   std::vector<ResponderInfo> responders;
 };
 
+struct BgpPeerInfo {
+  std::string name;
+  std::string address;
+  std::uint32_t local_asn = 0;
+  std::uint32_t peer_asn = 0;
+  std::string state;
+  std::uint64_t established_at_usec = 0;
+  std::uint64_t prefixes_sent = 0;
+  std::uint64_t prefixes_received = 0;
+  std::uint64_t updates_received = 0;
+  std::uint64_t malformed_updates = 0;
+  std::uint32_t hold_time = 0;
+  std::vector<std::string> families;
+  std::string last_error;
+  std::string peer_router_id;
+  bool graceful_restart = false;
+};
+
+struct BgpVipInfo {
+  std::string vip;
+  std::string pool;
+  std::vector<std::string> services;
+  bool advertised_here = false;
+  std::string ineligibility;
+  std::vector<std::string> advertising_hosts;
+};
+
 class ManagerClient {
  public:
   /// "system", "session" or a D-Bus address.
@@ -134,6 +161,8 @@ class ManagerClient {
   std::variant<RequestQueueInfo, CtlError> requestQueue();
   std::variant<std::vector<VipInfo>, CtlError> vips();
   std::variant<Layer2Info, CtlError> layer2();
+  std::variant<std::vector<BgpPeerInfo>, CtlError> bgpPeers();
+  std::variant<std::vector<BgpVipInfo>, CtlError> bgpVips();
   std::optional<CtlError> reload();
 
   struct Impl;

@@ -26,12 +26,24 @@ int servicesVerb(const OutputOptions& options) {
     for (auto& vip : std::get<std::vector<VipInfo>>(answer))
       vips[vip.vip] = std::move(vip);
   }
+  // BGP VIPs: every host that advertises the address (the routers spread traffic over them).
+  std::map<std::string, BgpVipInfo> bgp_vips;
+  if (auto answer = manager.bgpVips(); std::holds_alternative<std::vector<BgpVipInfo>>(answer)) {
+    for (auto& vip : std::get<std::vector<BgpVipInfo>>(answer))
+      bgp_vips[vip.vip] = std::move(vip);
+  }
   std::string node;
   if (auto status = manager.status(); std::holds_alternative<DaemonStatus>(status)) {
     node = std::get<DaemonStatus>(status).node;
   }
   // "host-a" (another host answers), "here", or a mismatch spelled out.
   auto announcer = [&](const std::string& ip) -> std::string {
+    if (auto bgp = bgp_vips.find(ip); bgp != bgp_vips.end()) {
+      std::string hosts;
+      for (const auto& host : bgp->second.advertising_hosts)
+        hosts += (hosts.empty() ? "" : ",") + host;
+      return hosts.empty() ? "none (no eligible host)" : "bgp:" + hosts;
+    }
     auto found = vips.find(ip);
     if (found == vips.end()) return "";
     const VipInfo& vip = found->second;
@@ -56,9 +68,18 @@ int servicesVerb(const OutputOptions& options) {
                       {"vips", [&] {
                          nlohmann::json rows = nlohmann::json::array();
                          for (const auto& ip : service.ips) {
+                           if (auto bgp = bgp_vips.find(ip); bgp != bgp_vips.end()) {
+                             rows.push_back({{"ip", ip},
+                                             {"mode", "bgp"},
+                                             {"advertising_hosts", bgp->second.advertising_hosts},
+                                             {"advertised_here", bgp->second.advertised_here},
+                                             {"not_here_because", bgp->second.ineligibility}});
+                             continue;
+                           }
                            auto found = vips.find(ip);
                            if (found == vips.end()) continue;
                            rows.push_back({{"ip", ip},
+                                           {"mode", "layer2"},
                                            {"holder", found->second.holder},
                                            {"announcing_here", found->second.announcing},
                                            {"state", found->second.state},

@@ -11,6 +11,7 @@ namespace lbctl {
 int statusVerb(const OutputOptions& options);
 int poolsVerb(const OutputOptions& options);
 int servicesVerb(const OutputOptions& options);
+int peersVerb(const OutputOptions& options);
 int reloadVerb(const OutputOptions& options);
 int checkConfigVerb(const OutputOptions& options, const std::string& config_path,
                     const std::optional<std::string>& pools_dir);

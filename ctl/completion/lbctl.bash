@@ -4,7 +4,7 @@ _lbctl() {
     local cur prev words cword
     _init_completion -s || return
 
-    local verbs="status pools services reload check-config"
+    local verbs="status pools services peers reload check-config"
     local global_options="--json --no-legend --no-pager --bus --help --version"
     local check_options="--config -c --pools-dir"
 

@@ -105,6 +105,7 @@ int Daemon::run() {
 
   io_.run();
 
+  bgp_.reset();
   layer2_.reset();
   allocator_.reset();
   if (kubernetes_) kubernetes_->stop();
@@ -140,6 +141,7 @@ Result<void, std::string> Daemon::reloadConfig() {
     applyKubernetesConfig(previous.get());
     if (allocator_) allocator_->configure(*config_);
     applyLayer2Config();
+    applyBgpConfig();
   }
   if (!loaded) {
     logDiagnostics(loaded.error());
@@ -290,6 +292,30 @@ bus::Layer2Snapshot Daemon::layer2() const {
   return snapshot;
 }
 
+std::vector<bus::BgpPeerRow> Daemon::bgpPeerRows() const {
+  std::vector<bus::BgpPeerRow> rows;
+  if (!bgp_) return rows;
+  for (auto& peer : bgp_->peers()) {
+    rows.push_back({std::move(peer.name), std::move(peer.address), peer.local_asn, peer.peer_asn,
+                    std::move(peer.state), peer.established_at_usec, peer.prefixes_sent,
+                    peer.prefixes_received, peer.updates_received, peer.malformed_updates,
+                    peer.hold_time, std::move(peer.families), std::move(peer.last_error),
+                    std::move(peer.peer_router_id), peer.graceful_restart});
+  }
+  return rows;
+}
+
+std::vector<bus::BgpVipRow> Daemon::bgpVipRows() const {
+  std::vector<bus::BgpVipRow> rows;
+  if (!bgp_) return rows;
+  for (auto& vip : bgp_->vips()) {
+    rows.push_back({vip.vip.toString(), std::move(vip.pool), std::move(vip.services),
+                    vip.advertised_here, std::move(vip.ineligibility),
+                    std::move(vip.eligible_nodes)});
+  }
+  return rows;
+}
+
 bus::ManagerProperties Daemon::properties() const {
   bus::ManagerProperties properties;
   properties.version = kVersion;
@@ -355,6 +381,7 @@ void Daemon::applyKubernetesConfig(const Config* previous) {
     }
     return;
   }
+  bgp_.reset();
   layer2_.reset();
   allocator_.reset();
   if (kubernetes_) kubernetes_->stop();
@@ -376,6 +403,44 @@ void Daemon::applyKubernetesConfig(const Config* previous) {
   kubernetes_->start();
   allocator_->start();
   applyLayer2Config();
+  applyBgpConfig();
+}
+
+void Daemon::applyBgpConfig() {
+  const bool wanted = kubernetes_ && BgpRole::wanted(*config_);
+  if (!wanted) {
+    if (bgp_) log_->info("no bgp pools or peers any more: stopping the BGP speaker");
+    bgp_.reset();
+    return;
+  }
+  if (bgp_) {
+    // Peer or speaker settings changed: a new speaker (sessions restart); otherwise only the
+    // advertisements may have, which the running role recomputes.
+    const bool same_speaker =
+        previous_bgp_ && previous_bgp_->bgp_peers == config_->bgp_peers &&
+        previous_bgp_->bgp.asn == config_->bgp.asn &&
+        previous_bgp_->bgp.router_id == config_->bgp.router_id &&
+        previous_bgp_->bgp.listen_port == config_->bgp.listen_port &&
+        previous_bgp_->bgp.graceful_restart_time == config_->bgp.graceful_restart_time;
+    previous_bgp_ = config_;
+    if (same_speaker) {
+      bgp_->configure(*config_);
+      return;
+    }
+    bgp_.reset();
+  }
+  previous_bgp_ = config_;
+  bgp_ = std::make_unique<BgpRole>(io_, *kubernetes_, *config_, node_name_, componentLogger("bgp"));
+  bgp_->onPeerStateChange([this](const std::string& peer, bgp::SessionState from,
+                                 bgp::SessionState to, const std::string& reason) {
+    if (!manager_bus_) return;
+    std::string address;
+    for (const auto& configured : config_->bgp_peers)
+      if (configured.name == peer) address = configured.address.toString();
+    manager_bus_->emitBgpPeerStateChanged(peer, address, std::string(bgp::toString(from)),
+                                          std::string(bgp::toString(to)), reason);
+  });
+  bgp_->start();
 }
 
 void Daemon::applyLayer2Config() {
@@ -436,11 +501,17 @@ void Daemon::shutdown() {
   // Hand the roles over now instead of after their lease durations (the layer-2 one stops
   // answering first, then releases its VIPs); bounded, so a dead API server cannot hold up
   // the stop (systemd would SIGKILL us after TimeoutStopSec anyway).
-  auto remaining = std::make_shared<int>(1 + (allocator_ ? 1 : 0) + (layer2_ ? 1 : 0));
+  auto remaining =
+      std::make_shared<int>(1 + (allocator_ ? 1 : 0) + (layer2_ ? 1 : 0) + (bgp_ ? 1 : 0));
   auto one_done = [this, remaining] {
     if (--*remaining == 0) io_.stop();
   };
   if (layer2_) layer2_->stop(std::chrono::seconds(2), one_done);
+  if (bgp_) {
+    bgp_->stop(std::chrono::duration_cast<std::chrono::milliseconds>(
+                   config_->bgp.graceful_shutdown_time + std::chrono::seconds(2)),
+               one_done);
+  }
   if (allocator_) allocator_->stop(std::chrono::seconds(2), one_done);
   one_done();
 }

@@ -11,6 +11,7 @@
 #include <boost/asio/signal_set.hpp>
 
 #include "app/allocator_role.h"
+#include "app/bgp_role.h"
 #include "app/daemon_options.h"
 #include "app/kubernetes_watch.h"
 #include "app/layer2_role.h"
@@ -41,6 +42,8 @@ class Daemon final : private bus::ManagerModel {
   bus::RequestQueueSnapshot requestQueue() const override;
   std::vector<bus::VipRow> vipRows() const override;
   bus::Layer2Snapshot layer2() const override;
+  std::vector<bus::BgpPeerRow> bgpPeerRows() const override;
+  std::vector<bus::BgpVipRow> bgpVipRows() const override;
   Result<void, std::string> reloadConfig() override;
 
   /// Reads and validates the files; swaps the new config in only if it is valid.
@@ -53,6 +56,7 @@ class Daemon final : private bus::ManagerModel {
   /// (Re)creates the Kubernetes watch when its settings changed (or stops it).
   void applyKubernetesConfig(const Config* previous);
   void applyLayer2Config();
+  void applyBgpConfig();
   void scheduleRefresh();
   void onSignal(int signal_number);
   /// Steps down from every role (releasing Leases), then stops the loop.
@@ -71,8 +75,10 @@ class Daemon final : private bus::ManagerModel {
   std::uint64_t started_at_usec_ = 0;
 
   std::unique_ptr<KubernetesWatch> kubernetes_;
-  std::unique_ptr<AllocatorRole> allocator_;  // destroyed before kubernetes_ (uses its caches)
-  std::unique_ptr<Layer2Role> layer2_;        // likewise; only with layer2 pools
+  std::unique_ptr<AllocatorRole> allocator_;    // destroyed before kubernetes_ (uses its caches)
+  std::unique_ptr<Layer2Role> layer2_;          // likewise; only with layer2 pools
+  std::unique_ptr<BgpRole> bgp_;                // likewise; only with bgp pools and peers
+  std::shared_ptr<const Config> previous_bgp_;  // the config bgp_ was started with
   std::string kubernetes_failure_;  // why the watch could not start (bad credentials file)
   boost::asio::steady_timer refresh_timer_;
 

@@ -4,6 +4,7 @@ benchmarks.
     api     192.0.2.10   2001:db8::10    the Kubernetes API test server, https://192.0.2.10:6443
     h1..hN  192.0.2.11.. 2001:db8::11..  the hosts (Kubernetes nodes), eth0 each
     client  192.0.2.100  2001:db8::100   where ARP probes, captures and TCP clients run
+    r-X     192.0.2.201.. 2001:db8::201.. BGP routers (L2Lab(routers=('bird', 'frr')), the BGP lab)
     sw      br0, one port per namespace above: the switch, in a namespace of its own
 
 Every namespace is named lbdl2-<pid>-<lab>-<role>, so parallel tests never collide, and all of
@@ -218,7 +219,7 @@ class LabCluster(cluster.TestServerCluster):
 
 
 class L2Lab:
-    def __init__(self, hosts=3, api=True, api_args=()):
+    def __init__(self, hosts=3, api=True, api_args=(), routers=()):
         self.prefix = 'lbdl2-%d-%d' % (os.getpid(), next(_labs))
         self.dir = tempfile.mkdtemp(prefix=self.prefix + '-')
         os.chmod(self.dir, 0o755)
@@ -227,6 +228,8 @@ class L2Lab:
         self.api = Endpoint(self, 'api', 10)
         self.hosts = [Endpoint(self, 'h%d' % i, 10 + i) for i in range(1, hosts + 1)]
         self.client = Endpoint(self, 'client', 100)
+        # BGP routers on the same segment (the BGP lab): r-<name> at .201, .202, ...
+        self.routers = [Endpoint(self, 'r-' + name, 201 + i) for i, name in enumerate(routers)]
         self.procs, self.namespaces, self.daemons = [], [], {}
         self.server = self.cluster = None
         remove_stale_labs()
@@ -247,9 +250,12 @@ class L2Lab:
     def host(self, name):
         return next(h for h in self.hosts if h.name == name)
 
+    def router(self, name):
+        return next(r for r in self.routers if r.name == 'r-' + name)
+
     @property
     def endpoints(self):
-        return [self.api] + self.hosts + [self.client]
+        return [self.api] + self.hosts + [self.client] + self.routers
 
     # ----- topology
 

@@ -75,8 +75,11 @@ struct L2Config {
 
 /// [bgp]: this host's speaker.
 struct BgpConfig {
-  std::uint32_t asn = 0;               // local AS; 0 = not set (then every peer needs local-asn)
-  std::optional<IpAddress> router_id;  // IPv4; unset = the node's first IPv4 address
+  std::uint32_t asn = 0;                  // local AS; 0 = not set (then every peer needs local-asn)
+  std::optional<IpAddress> router_id;     // IPv4; unset = the node's first IPv4 address
+  std::uint16_t listen_port = 179;        // where peers may connect to us; 0 = connect out only
+  Duration graceful_restart_time = 120s;  // RFC 4724 restart time offered; 0 = not offered
+  Duration graceful_shutdown_time = 2s;   // RFC 8326: marked routes stay this long on stop
 };
 
 enum class PoolMode { Layer2, Bgp };
@@ -117,6 +120,7 @@ struct BgpPeer {
   std::vector<AddressFamilyName> families;  // default: the family of `address`
   LabelSelector node_selector;              // hosts that open this session; empty = all
   SourceLocation defined_at;
+  bool operator==(const BgpPeer&) const = default;
 };
 
 /// [[bgp.advertisement]]: how VIPs of BGP pools are announced.

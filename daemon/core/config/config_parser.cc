@@ -1,5 +1,7 @@
 #include "core/config/config_parser.h"
 
+#include "core/bgp/codec.h"
+
 #include <algorithm>
 #include <map>
 #include <sstream>
@@ -70,42 +72,17 @@ std::optional<std::string> interfaceNameProblem(const std::string& name) {
   return std::nullopt;
 }
 
+// The codec's parsers: what the config accepts is exactly what the speaker can put on the wire.
 std::optional<std::string> communityProblem(const std::string& text) {
-  static const char* kWellKnown[] = {"no-export", "no-advertise", "no-export-subconfed", "no-peer"};
-  if (std::find(std::begin(kWellKnown), std::end(kWellKnown), text) != std::end(kWellKnown)) {
-    return std::nullopt;
-  }
-  const auto colon = text.find(':');
-  auto number16 = [](std::string_view part) {
-    if (part.empty() || part.size() > 5) return false;
-    if (!std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; }))
-      return false;
-    return std::stoul(std::string(part)) <= 65535;
-  };
-  if (colon != std::string::npos && number16(std::string_view(text).substr(0, colon)) &&
-      number16(std::string_view(text).substr(colon + 1))) {
-    return std::nullopt;
-  }
-  return quote(text) +
-         " is not a BGP community: use \"ASN:VALUE\" (each 0-65535) or one of no-export, "
-         "no-advertise, no-export-subconfed, no-peer";
+  auto parsed = bgp::parseCommunity(text);
+  if (parsed) return std::nullopt;
+  return parsed.error().message;
 }
 
 std::optional<std::string> largeCommunityProblem(const std::string& text) {
-  std::vector<std::string> parts;
-  std::stringstream stream(text);
-  for (std::string part; std::getline(stream, part, ':');)
-    parts.push_back(part);
-  const bool ok =
-      parts.size() == 3 && text.back() != ':' &&
-      std::all_of(parts.begin(), parts.end(), [](const std::string& part) {
-        return !part.empty() && part.size() <= 10 &&
-               std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
-               std::stoull(part) <= 4294967295ULL;
-      });
-  if (ok) return std::nullopt;
-  return quote(text) +
-         " is not a BGP large community: use \"GLOBAL:LOCAL1:LOCAL2\" (each 0-4294967295)";
+  auto parsed = bgp::parseLargeCommunity(text);
+  if (parsed) return std::nullopt;
+  return parsed.error().message;
 }
 
 /// Where a range came from, for overlap messages.
@@ -327,7 +304,8 @@ class ConfigParser {
 
   void readBgp(const toml::table& table, const ConfigSource& source) {
     TomlReader r(table, source.path, "bgp", diagnostics_);
-    for (const char* main_only : {"asn", "router-id"}) {
+    for (const char* main_only :
+         {"asn", "router-id", "listen-port", "graceful-restart-time", "graceful-shutdown-time"}) {
       if (!source.is_main && table.contains(main_only)) {
         r.error(table.get(main_only), main_only, "only allowed in the main configuration file");
         r.allow(main_only);
@@ -346,6 +324,20 @@ class ConfigParser {
         } else {
           config_.bgp.router_id = address.value();
         }
+      }
+      std::int64_t port = 179;
+      if (r.integer("listen-port", 0, 65535, port))
+        config_.bgp.listen_port = static_cast<std::uint16_t>(port);
+      // RFC 4724 section 3: the restart time is a 12-bit count of seconds.
+      if (r.duration("graceful-restart-time", config_.bgp.graceful_restart_time) &&
+          config_.bgp.graceful_restart_time > Duration(4095 * 1000)) {
+        r.error(table.get("graceful-restart-time"), "graceful-restart-time",
+                "must be at most 4095s (RFC 4724: 12 bits of seconds)");
+      }
+      if (r.duration("graceful-shutdown-time", config_.bgp.graceful_shutdown_time) &&
+          config_.bgp.graceful_shutdown_time > Duration(60 * 1000)) {
+        r.error(table.get("graceful-shutdown-time"), "graceful-shutdown-time",
+                "must be at most 60s (systemd stops lbd after 90 s)");
       }
     }
     if (const toml::node* peers = r.node("peer")) {

@@ -7,10 +7,10 @@
 namespace lbd::election {
 namespace {
 
-const Pool* layer2PoolOf(const IpAddress& ip, const std::vector<Pool>& pools) {
+const Pool* poolOf(const IpAddress& ip, const std::vector<Pool>& pools, PoolMode mode) {
   // Pools do not overlap (the config parser refuses it), so at most one contains the address.
   for (const auto& pool : pools) {
-    if (pool.addresses.contains(ip)) return pool.mode == PoolMode::Layer2 ? &pool : nullptr;
+    if (pool.addresses.contains(ip)) return pool.mode == mode ? &pool : nullptr;
   }
   return nullptr;
 }
@@ -26,10 +26,12 @@ bool familyMatches(const std::string& address_type, const IpAddress& ip) {
 ClusterView ClusterView::build(const std::map<std::string, k8s::Service>& services,
                                const std::map<std::string, k8s::EndpointSlice>& endpoint_slices,
                                const std::map<std::string, k8s::Node>& nodes,
-                               const std::vector<Pool>& pools, const KubernetesConfig& kubernetes) {
+                               const std::vector<Pool>& pools, const KubernetesConfig& kubernetes,
+                               PoolMode mode) {
   ClusterView view;
+  view.mode_ = mode;
   for (const auto& pool : pools) {
-    if (pool.mode != PoolMode::Layer2) continue;
+    if (pool.mode != mode) continue;
     view.pool_selectors_.emplace(pool.name, pool.node_selector);
     view.pool_nodes_[pool.name];
   }
@@ -56,7 +58,7 @@ ClusterView ClusterView::build(const std::map<std::string, k8s::Service>& servic
     for (const auto& ingress : service.ingress) {
       auto ip = IpAddress::parse(ingress.ip);
       if (!ip) continue;  // hostname entries, or text lbd did not write
-      const Pool* pool = layer2PoolOf(*ip, pools);
+      const Pool* pool = poolOf(*ip, pools, mode);
       if (!pool) continue;
       auto [it, inserted] = view.vips_.try_emplace(*ip);
       Vip& vip = it->second;
@@ -107,7 +109,8 @@ std::string ClusterView::ineligibility(const Vip& vip, std::string_view node) co
     return "Node labelled " + std::string(kExcludeFromLoadBalancersLabel);
   }
   auto selector = pool_selectors_.find(vip.pool);
-  if (selector == pool_selectors_.end()) return "pool " + vip.pool + " is not a layer2 pool";
+  if (selector == pool_selectors_.end())
+    return "pool " + vip.pool + " is not a " + std::string(toString(mode_)) + " pool";
   if (!selector->second.matches(facts->second.labels)) {
     return "Node does not match node-selector \"" + selector->second.toString() + "\" of pool " +
            vip.pool;

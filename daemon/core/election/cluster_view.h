@@ -34,7 +34,7 @@ namespace lbd::election {
 inline constexpr std::string_view kExcludeFromLoadBalancersLabel =
     "node.kubernetes.io/exclude-from-external-load-balancers";
 
-/// One layer-2 VIP.
+/// One VIP (of a layer2 pool, or of a bgp pool in a view built for BGP).
 struct Vip {
   IpAddress ip;
   std::string pool;
@@ -50,11 +50,13 @@ class ClusterView {
   ClusterView() = default;
 
   /// Builds the view from the informer caches (keyed "namespace/name", as InformerCache keeps
-  /// them) and the configuration.
+  /// them) and the configuration, for the pools of `mode` (the BGP role asks for its own: the
+  /// eligibility rules are the same, only the pools differ).
   static ClusterView build(const std::map<std::string, k8s::Service>& services,
                            const std::map<std::string, k8s::EndpointSlice>& endpoint_slices,
                            const std::map<std::string, k8s::Node>& nodes,
-                           const std::vector<Pool>& pools, const KubernetesConfig& kubernetes);
+                           const std::vector<Pool>& pools, const KubernetesConfig& kubernetes,
+                           PoolMode mode = PoolMode::Layer2);
 
   const std::map<IpAddress, Vip>& vips() const { return vips_; }
   const Vip* find(const IpAddress& ip) const;
@@ -74,6 +76,7 @@ class ClusterView {
     bool operator==(const NodeFacts&) const = default;
   };
 
+  PoolMode mode_ = PoolMode::Layer2;
   std::map<IpAddress, Vip> vips_;
   std::map<std::string, NodeFacts, std::less<>> nodes_;
   std::map<std::string, LabelSelector, std::less<>> pool_selectors_;  // layer2 pools

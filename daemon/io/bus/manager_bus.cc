@@ -127,6 +127,28 @@ ManagerBus::GetLayer2() {
           std::move(responders)};
 }
 
+std::vector<ManagerBus::BgpPeerStruct> ManagerBus::ListBgpPeers() {
+  std::vector<BgpPeerStruct> rows;
+  for (auto& row : model_.bgpPeerRows()) {
+    rows.emplace_back(std::move(row.name), std::move(row.address), row.local_asn, row.peer_asn,
+                      std::move(row.state), row.established_at_usec, row.prefixes_sent,
+                      row.prefixes_received, row.updates_received, row.malformed_updates,
+                      row.hold_time, std::move(row.families), std::move(row.last_error),
+                      std::move(row.peer_router_id), row.graceful_restart);
+  }
+  return rows;
+}
+
+std::vector<ManagerBus::BgpVipStruct> ManagerBus::ListBgpVips() {
+  std::vector<BgpVipStruct> rows;
+  for (auto& row : model_.bgpVipRows()) {
+    rows.emplace_back(std::move(row.vip), std::move(row.pool), std::move(row.services),
+                      row.advertised_here, std::move(row.ineligibility),
+                      std::move(row.advertising_hosts));
+  }
+  return rows;
+}
+
 void ManagerBus::Reload() {
   auto result = model_.reloadConfig();
   if (!result) throw sdbus::Error(kInvalidConfigError, result.error());

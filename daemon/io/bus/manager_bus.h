@@ -131,6 +131,35 @@ struct Layer2Snapshot {
   std::vector<ResponderRow> responders;
 };
 
+/// One row of ListBgpPeers().
+struct BgpPeerRow {
+  std::string name;
+  std::string address;
+  std::uint32_t local_asn = 0;
+  std::uint32_t peer_asn = 0;
+  std::string state;
+  std::uint64_t established_at_usec = 0;
+  std::uint64_t prefixes_sent = 0;
+  std::uint64_t prefixes_received = 0;
+  std::uint64_t updates_received = 0;
+  std::uint64_t malformed_updates = 0;
+  std::uint32_t hold_time = 0;
+  std::vector<std::string> families;
+  std::string last_error;
+  std::string peer_router_id;
+  bool graceful_restart = false;
+};
+
+/// One row of ListBgpVips().
+struct BgpVipRow {
+  std::string vip;
+  std::string pool;
+  std::vector<std::string> services;
+  bool advertised_here = false;
+  std::string ineligibility;
+  std::vector<std::string> advertising_hosts;
+};
+
 /// What the bus object asks the daemon for. Implemented in app/.
 class ManagerModel {
  public:
@@ -141,6 +170,8 @@ class ManagerModel {
   virtual RequestQueueSnapshot requestQueue() const = 0;
   virtual std::vector<VipRow> vipRows() const = 0;
   virtual Layer2Snapshot layer2() const = 0;
+  virtual std::vector<BgpPeerRow> bgpPeerRows() const = 0;
+  virtual std::vector<BgpVipRow> bgpVipRows() const = 0;
   /// Reloads the configuration; on failure returns the diagnostics, one per line.
   virtual Result<void, std::string> reloadConfig() = 0;
 };
@@ -155,6 +186,12 @@ class ManagerBus final : public sdbus::AdaptorInterfaces<io::lbd1::Manager_adapt
   void emitVipOwnerChanged(const std::string& vip, const std::string& previous_holder,
                            const std::string& holder) {
     emitVipOwnerChanged_(vip, previous_holder, holder);
+  }
+  void emitBgpPeerStateChanged(const std::string& peer, const std::string& address,
+                               const std::string& previous_state, const std::string& state,
+                               const std::string& reason) {
+    io::lbd1::Manager_adaptor::emitBgpPeerStateChanged(peer, address, previous_state, state,
+                                                       reason);
   }
 
  private:
@@ -179,6 +216,14 @@ class ManagerBus final : public sdbus::AdaptorInterfaces<io::lbd1::Manager_adapt
                                        std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
                                        std::string>>>
   GetLayer2() override;
+  using BgpPeerStruct =
+      sdbus::Struct<std::string, std::string, std::uint32_t, std::uint32_t, std::string,
+                    std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
+                    std::uint32_t, std::vector<std::string>, std::string, std::string, bool>;
+  std::vector<BgpPeerStruct> ListBgpPeers() override;
+  using BgpVipStruct = sdbus::Struct<std::string, std::string, std::vector<std::string>, bool,
+                                     std::string, std::vector<std::string>>;
+  std::vector<BgpVipStruct> ListBgpVips() override;
   void emitVipOwnerChanged_(const std::string& vip, const std::string& previous_holder,
                             const std::string& holder) {
     io::lbd1::Manager_adaptor::emitVipOwnerChanged(vip, previous_holder, holder);

@@ -76,6 +76,9 @@ TEST(ConfigParser, EmptyConfigGivesTheDocumentedDefaults) {
   EXPECT_EQ(config.election.on_api_loss, OnApiLoss::Keep);
   EXPECT_EQ(config.l2.gratuitous_count, 3u);
   EXPECT_EQ(config.l2.gratuitous_interval, 1100ms);
+  EXPECT_EQ(config.bgp.listen_port, 179);
+  EXPECT_EQ(config.bgp.graceful_restart_time, 120s);
+  EXPECT_EQ(config.bgp.graceful_shutdown_time, 2s);
   EXPECT_EQ(config.hash.size(), 64u);
 }
 
@@ -110,6 +113,9 @@ TEST(ConfigParser, FullSampleEveryKey) {
   EXPECT_EQ(config.l2.refresh_interval, 5min);
   EXPECT_EQ(config.bgp.asn, 65010u);
   EXPECT_EQ(config.bgp.router_id->toString(), "192.0.2.21");
+  EXPECT_EQ(config.bgp.listen_port, 1179);
+  EXPECT_EQ(config.bgp.graceful_restart_time, 300s);
+  EXPECT_EQ(config.bgp.graceful_shutdown_time, 5s);
 
   ASSERT_EQ(config.pools.size(), 2u);
   const Pool& web = config.pools[0];
@@ -127,7 +133,7 @@ TEST(ConfigParser, FullSampleEveryKey) {
   EXPECT_EQ(web.service_selector.toString(), "tier in (edge,frontend)");
   EXPECT_EQ(web.node_selector.toString(), "!edge");
   EXPECT_EQ(web.interfaces, (std::vector<std::string>{"eth0", "bond0.100"}));
-  EXPECT_EQ(web.defined_at, (SourceLocation{"lbd.toml", 40, 1}));
+  EXPECT_EQ(web.defined_at, (SourceLocation{"lbd.toml", 43, 1}));
   EXPECT_EQ(config.pools[1].mode, PoolMode::Bgp);
 
   ASSERT_EQ(config.bgp_peers.size(), 1u);
