@@ -75,7 +75,8 @@ class AdjRibOut {
   /// The attribute set `prefix` is sent to `peer` with, or nullopt if it is not sent there.
   std::optional<AttributeSetId> find(const Prefix& prefix, PeerIndex peer) const;
   /// Every route for `peer`, grouped by attribute set, each group's prefixes in order.
-  std::map<AttributeSetId, std::vector<Prefix>> routesFor(PeerIndex peer) const;
+  using Groups = std::map<AttributeSetId, std::vector<Prefix>>;
+  Groups routesFor(PeerIndex peer) const;
   /// How many prefixes go to `peer`.
   std::size_t countFor(PeerIndex peer) const;
   /// Calls fn(prefix, targets) for every route, in prefix order.

@@ -256,11 +256,37 @@ void BgpPeerSession::perform(const std::shared_ptr<Attempt>& attempt, const Sess
     const bool external = spec_.local_asn != spec_.peer.asn;
     (void)setTtl(fd, peer.isV6(), external ? spec_.peer.ebgp_multihop : 64);
     std::weak_ptr<Attempt> weak = attempt;
+    // The kernel would retry a SYN for two minutes; a peer that drops it (down, filtered, or a
+    // TCP MD5 mismatch, which is dropped silently) is reported and retried on our schedule.
+    const Duration timeout = std::clamp<Duration>(spec_.peer.connect_retry, std::chrono::seconds(5),
+                                                  std::chrono::seconds(30));
+    attempt->hold_timer.expires_after(timeout);
+    attempt->hold_timer.async_wait([this, weak, timeout,
+                                    alive = alive_](const boost::system::error_code& timer_error) {
+      auto current = weak.lock();
+      if (timer_error || !*alive || !current || current->connection) return;
+      if (std::find(attempts_.begin(), attempts_.end(), current) == attempts_.end()) return;
+      const std::string previous = last_error_;
+      last_error_ =
+          "connect to " + spec_.peer.address.toString() + ":" + std::to_string(spec_.peer.port) +
+          ": no answer within " +
+          std::to_string(std::chrono::duration_cast<std::chrono::seconds>(timeout).count()) + " s";
+      if (!spec_.md5_key.empty())
+        last_error_ +=
+            " (password-file is set: a peer with another TCP MD5 password, or "
+            "none, drops our packets silently)";
+      // Once per change of error, not once per retry.
+      log_->log(last_error_ == previous ? spdlog::level::debug : spdlog::level::warn, "{}: {}",
+                describe(), last_error_);
+      removeAttempt(current);
+      connectSoon(false);
+    });
     attempt->socket.async_connect(
         remote, [this, weak, alive = alive_](const boost::system::error_code& connect_error) {
           auto current = weak.lock();
           if (!*alive || !current || connect_error == boost::asio::error::operation_aborted) return;
           if (std::find(attempts_.begin(), attempts_.end(), current) == attempts_.end()) return;
+          current->hold_timer.cancel();
           if (connect_error) {
             last_error_ = "connect to " + spec_.peer.address.toString() + ":" +
                           std::to_string(spec_.peer.port) + " failed: " + connect_error.message();
@@ -316,13 +342,15 @@ void BgpPeerSession::perform(const std::shared_ptr<Attempt>& attempt, const Sess
     return;
   }
   if (const auto* refresh = std::get_if<RouteRefreshRequested>(&action)) {
-    auto groups = rib_().routesFor(index_);
+    const AdjRibOut* rib = rib_();
+    if (!rib || !initial_table_sent_) return;  // the initial table is still to come
+    auto groups = rib->routesFor(index_);
     for (auto& [id, prefixes] : groups) {
       std::erase_if(prefixes, [&](const Prefix& p) {
         return familyOf(p.address.family()) != refresh->family;
       });
     }
-    sendRoutes(groups, rib_(), false);
+    sendRoutes(groups, *rib, false);
     std::vector<std::uint8_t> bytes;
     encodeEndOfRib(refresh->family, bytes);  // RFC 7313 would use EoRR; plain refresh ends so
     if (attempt->connection) attempt->connection->send(std::move(bytes));
@@ -365,17 +393,26 @@ void BgpPeerSession::onEstablished(const std::shared_ptr<Attempt>& attempt,
     if (!families.empty()) families += ", ";
     families += toString(family);
   }
-  const AdjRibOut& rib = rib_();
-  log_->info("{}: established (AS {}, router ID {}, hold time {} s, {}{}), sending {} prefixes",
-             describe(), negotiated.peer_asn, ipv4Text(negotiated.peer_router_id),
-             negotiated.hold_time.count(), families,
-             negotiated.peer_graceful_restart ? ", graceful restart" : "", rib.countFor(index_));
+  initial_table_sent_ = false;
+  const AdjRibOut* rib = rib_();
+  log_->info("{}: established (AS {}, router ID {}, hold time {} s, {}{}), {}", describe(),
+             negotiated.peer_asn, ipv4Text(negotiated.peer_router_id), negotiated.hold_time.count(),
+             families, negotiated.peer_graceful_restart ? ", graceful restart" : "",
+             rib ? "sending " + std::to_string(rib->countFor(index_)) + " prefixes"
+                 : std::string("routes follow once this host has the cluster's state "
+                               "(End-of-RIB deferred, RFC 4724 section 4.1)"));
+  if (rib) sendInitialTable(attempt, *rib);
+}
+
+void BgpPeerSession::sendInitialTable(const std::shared_ptr<Attempt>& attempt,
+                                      const AdjRibOut& rib) {
   sendRoutes(rib.routesFor(index_), rib, false);
   // RFC 4724 section 4: End-of-RIB per family once the initial table is out.
   std::vector<std::uint8_t> bytes;
-  for (const auto& family : negotiated.families)
+  for (const auto& family : attempt->fsm.negotiated()->families)
     encodeEndOfRib(family, bytes);
   attempt->connection->send(std::move(bytes));
+  initial_table_sent_ = true;
 }
 
 void BgpPeerSession::onDown(const std::shared_ptr<Attempt>& attempt, const SessionDown& down) {
@@ -449,24 +486,31 @@ bool BgpPeerSession::established() const {
 }
 
 void BgpPeerSession::routesChanged(const AdjRibOut& before) {
-  if (!established()) return;
-  const AdjRibOut& after = rib_();
-  auto changes = AdjRibOut::changesFor(before, after, index_);
+  auto attempt = establishedAttempt();
+  const AdjRibOut* after = rib_();
+  if (!attempt || !after) return;
+  if (!initial_table_sent_) {
+    log_->info("{}: sending {} prefixes", describe(), after->countFor(index_));
+    sendInitialTable(attempt, *after);
+    return;
+  }
+  auto changes = AdjRibOut::changesFor(before, *after, index_);
   if (changes.empty()) return;
   sendWithdrawals(changes.withdraw);
-  sendRoutes(changes.announce, after, false);
+  sendRoutes(changes.announce, *after, false);
 }
 
 void BgpPeerSession::announceGracefulShutdown() {
-  if (!established()) return;
-  const AdjRibOut& rib = rib_();
-  sendRoutes(rib.routesFor(index_), rib, true);
+  const AdjRibOut* rib = rib_();
+  if (!established() || !rib || !initial_table_sent_) return;
+  sendRoutes(rib->routesFor(index_), *rib, true);
 }
 
 void BgpPeerSession::withdrawAll() {
-  if (!established()) return;
+  const AdjRibOut* rib = rib_();
+  if (!established() || !rib || !initial_table_sent_) return;
   std::vector<Prefix> all;
-  for (auto& [id, prefixes] : rib_().routesFor(index_))
+  for (auto& [id, prefixes] : rib->routesFor(index_))
     all.insert(all.end(), prefixes.begin(), prefixes.end());
   std::sort(all.begin(), all.end());
   sendWithdrawals(all);
@@ -553,8 +597,9 @@ PeerView BgpPeerSession::view() const {
     view.graceful_restart =
         negotiated.peer_graceful_restart.has_value() && spec_.graceful_restart_time > 0;
     // Only families the session carries are sent.
-    const AdjRibOut& rib = rib_();
-    for (const auto& [id, prefixes] : rib.routesFor(index_)) {
+    const AdjRibOut* rib = initial_table_sent_ ? rib_() : nullptr;
+    const auto groups = rib ? rib->routesFor(index_) : AdjRibOut::Groups{};
+    for (const auto& [id, prefixes] : groups) {
       for (const auto& prefix : prefixes) {
         if (std::find(negotiated.families.begin(), negotiated.families.end(),
                       familyOf(prefix.address.family())) != negotiated.families.end())

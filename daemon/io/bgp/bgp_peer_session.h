@@ -69,7 +69,10 @@ struct PeerView {
 
 class BgpPeerSession {
  public:
-  using RibAccess = std::function<const AdjRibOut&()>;
+  /// The speaker's Adj-RIB-Out, or nullptr until this host knows what to advertise (its
+  /// Kubernetes caches synced): sessions that come up earlier send nothing, not even End-of-RIB,
+  /// so routers that kept our routes across a restart (RFC 4724) do not flush them.
+  using RibAccess = std::function<const AdjRibOut*()>;
   using StateHandler = std::function<void(const std::string& peer, SessionState from,
                                           SessionState to, const std::string& reason)>;
 
@@ -119,6 +122,7 @@ class BgpPeerSession {
   void sendRoutes(const std::map<AttributeSetId, std::vector<Prefix>>& groups, const AdjRibOut& rib,
                   bool graceful_shutdown);
   void sendWithdrawals(const std::vector<Prefix>& prefixes);
+  void sendInitialTable(const std::shared_ptr<Attempt>& attempt, const AdjRibOut& rib);
   std::shared_ptr<Attempt> establishedAttempt() const;
   SessionSettings settings() const;
   std::string describe() const;
@@ -136,7 +140,8 @@ class BgpPeerSession {
   Backoff backoff_;
   SessionState shown_state_ = SessionState::Idle;  // the furthest attempt's, for lbctl
   std::uint64_t established_at_usec_ = 0;
-  std::set<Prefix> received_;  // prefixes the peer announced and did not withdraw
+  bool initial_table_sent_ = false;  // routes and End-of-RIB since the session came up
+  std::set<Prefix> received_;        // prefixes the peer announced and did not withdraw
   std::uint64_t updates_received_ = 0;
   std::uint64_t malformed_updates_ = 0;
   std::string last_error_;

@@ -49,7 +49,8 @@ void BgpSpeaker::configure(std::vector<PeerSpec> peers, std::uint16_t listen_por
       continue;
     }
     auto session = std::make_unique<BgpPeerSession>(
-        io_, index, std::move(peers[index]), [this]() -> const AdjRibOut& { return rib_; }, log_,
+        io_, index, std::move(peers[index]),
+        [this]() -> const AdjRibOut* { return rib_ready_ ? &rib_ : nullptr; }, log_,
         [this](const std::string& peer, SessionState from, SessionState to,
                const std::string& reason) {
           if (on_state_) on_state_(peer, from, to, reason);
@@ -133,6 +134,7 @@ void BgpSpeaker::acceptNext() {
 void BgpSpeaker::setRoutes(AdjRibOut rib) {
   AdjRibOut before = std::move(rib_);
   rib_ = std::move(rib);
+  rib_ready_ = true;
   for (auto& session : sessions_)
     session->routesChanged(before);
 }

@@ -55,6 +55,7 @@ class BgpSpeaker {
   boost::asio::io_context& io_;
   std::shared_ptr<spdlog::logger> log_;
   AdjRibOut rib_;
+  bool rib_ready_ = false;  // setRoutes() was called: the cluster's state is known
   std::vector<std::unique_ptr<BgpPeerSession>> sessions_;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
   bool acceptor_v6_ = true;
