@@ -21,6 +21,7 @@ LOCAL_PREF is seen on the wire."""
 
 import os
 import signal
+import subprocess
 import time
 import unittest
 
@@ -186,6 +187,30 @@ class BgpInterop(unittest.TestCase):
         table = self.daemon(0).lbctl('peers').stdout
         self.assertRegex(table, r'(?m)^bird +192\.0\.2\.201 +65001 +64512 +established ')
         self.assertIn('established.', table.splitlines()[-1])
+
+    def test_session_changes_are_signalled_on_dbus_and_shown_with_the_notification(self):
+        h1, d = self.lab.hosts[0], self.daemon(0)
+        bird = self.routers['bird']
+        monitor = subprocess.Popen(['gdbus', 'monitor', '--address', d.address, '--dest', 'io.lbd1',
+                                    '--object-path', '/io/lbd1'], stdout=subprocess.PIPE, text=True)
+        self.addCleanup(monitor.stdout.close)
+        self.addCleanup(monitor.wait)
+        self.addCleanup(monitor.terminate)
+        self.assertIn('Monitoring signals', monitor.stdout.readline())
+
+        def signal_line(text):
+            return wait_for(lambda: (l := monitor.stdout.readline()) and 'BgpPeerStateChanged' in l
+                            and text in l and l, 30, 'BgpPeerStateChanged with ' + text)
+        bird.disable(h1.ip4)  # BIRD closes with Cease / Administrative Shutdown
+        line = signal_line("('bird', '192.0.2.201', 'established', 'idle'")
+        self.assertIn('Administrative Shutdown', line)
+        peer = next(p for p in d.lbctl_json('peers') if p['name'] == 'bird')
+        self.assertNotEqual(peer['state'], 'established')
+        self.assertIn('peer sent NOTIFICATION Cease / Administrative Shutdown', peer['last_error'])
+        self.assertIn('Administrative Shutdown', d.log())
+        bird.enable(h1.ip4)
+        signal_line("'open-confirm', 'established'")
+        bird.wait_established(h1.ip4)
 
     def test_routes_with_attributes_ecmp_and_withdraw_on_delete(self):
         v4, v6 = self.service('web')
