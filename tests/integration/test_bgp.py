@@ -13,7 +13,8 @@ test server in its own namespace. Everything is checked from each router's own C
   first, then withdraws them; the others stay;
 - kill -9 leaves the host's paths in place (stale, RFC 4724) for lbd's graceful-restart-time,
   then they go; a restart within that time refreshes them;
-- TCP MD5: the right password establishes, a wrong one never does and lbctl peers says why;
+- TCP MD5: h3's sessions with all three routers are signed (so every scenario runs over MD5 on
+  h3, IPv4 and IPv6); a wrong password never establishes and lbctl peers says why;
 - a router sending garbage gets the RFC's NOTIFICATION and lbd reconnects.
 
 Router ASes: BIRD 64512 and FRR 64513 are external; GoBGP shares lbd's AS 65001 (internal), so
@@ -32,6 +33,7 @@ LBD = os.environ.get('LBD_BIN', '')
 LOCAL_AS = 65001
 RESTART_TIME = 8  # lbd's graceful-restart-time in this lab: the routers keep stale paths this long
 SHUTDOWN_TIME = 3  # lbd's graceful-shutdown-time: GSHUT is on the wire this long before withdraw
+SIGNED_PASSWORD = 'h3-signs-it'
 GSHUT = '65535:0'
 COMMUNITIES = ['65000:100', '65535:65281']  # 65535:65281 = no-export
 LARGE = ['65000:1:2']
@@ -73,8 +75,11 @@ class BgpInterop(unittest.TestCase):
         lab.create_nodes()
         hosts = lab.hosts
 
+        # h3's sessions with the three routers are signed (TCP MD5) on both families, so every
+        # scenario below also proves MD5 against BIRD, FRR and GoBGP over IPv4 and IPv6.
         def sessions():
-            return [Neighbor(h.ip4, LOCAL_AS) for h in hosts] + [Neighbor(h.ip6, LOCAL_AS) for h in hosts]
+            return [Neighbor(address, LOCAL_AS, password=SIGNED_PASSWORD if h is hosts[2] else None)
+                    for h in hosts for address in (h.ip4, h.ip6)]
 
         cls.routers = {
             'bird': BirdRouter(lab, lab.router('bird'), asn=64512, neighbors=sessions()),
@@ -94,9 +99,16 @@ class BgpInterop(unittest.TestCase):
                 main = f.read()
             main += ('\n[bgp]\nasn = %d\ngraceful-restart-time = "%ds"\ngraceful-shutdown-time = "%ds"\n'
                      % (LOCAL_AS, RESTART_TIME, SHUTDOWN_TIME))
+            signed = ''
+            if i == 2:
+                signed_file = os.path.join(d.dir, 'routers.key')
+                with open(signed_file, 'w') as f:
+                    f.write(SIGNED_PASSWORD + '\n')
+                os.chmod(signed_file, 0o600)
+                signed = 'password-file = "%s"\n' % signed_file
             for name, router in cls.routers.items():
-                main += peer_block(name, router.endpoint.ip4, router.asn)
-                main += peer_block(name + '6', router.endpoint.ip6, router.asn)
+                main += peer_block(name, router.endpoint.ip4, router.asn, signed)
+                main += peer_block(name + '6', router.endpoint.ip6, router.asn, signed)
             if i < 2:
                 password = os.path.join(d.dir, 'md5.key')
                 with open(password, 'w') as f:
