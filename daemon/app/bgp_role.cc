@@ -73,7 +73,9 @@ std::vector<bgp::PeerSpec> BgpRole::peerSpecs() const {
           "no BGP router ID: set router-id in [bgp] (this host has no IPv4 address)";
     } else if (!peer.node_selector.empty() && !node) {
       spec.enabled = false;
-      spec.disabled_reason = "node-selector: Node " + node_ + " not found in the cluster";
+      spec.disabled_reason = cluster_.nodes().cache().synced()
+                                 ? "node-selector: Node " + node_ + " not found in the cluster"
+                                 : "node-selector: waiting for the Node objects";
     } else if (!peer.node_selector.empty() && !peer.node_selector.matches(node->meta.labels)) {
       spec.enabled = false;
       spec.disabled_reason = "node-selector does not match Node " + node_;
@@ -95,8 +97,7 @@ void BgpRole::start() {
   running_ = true;
   configured_ = peerSpecs();
   for (const auto& spec : configured_) {
-    if (!spec.enabled)
-      log_->error("peer {}: not started: {}", spec.peer.name, spec.disabled_reason);
+    if (!spec.enabled) log_->info("peer {}: disabled: {}", spec.peer.name, spec.disabled_reason);
   }
   speaker_.configure(configured_, config_.bgp.listen_port);
   rebuildSoon();
@@ -129,6 +130,15 @@ void BgpRole::rebuild() {
   // Peers first: a node label change can enable or disable a session.
   auto specs = peerSpecs();
   if (specs != configured_) {
+    for (std::size_t i = 0; i < specs.size(); ++i) {
+      const bool was = i < configured_.size() && configured_[i].enabled;
+      if (specs[i].enabled && !was && i < configured_.size())
+        log_->info("peer {}: enabled", specs[i].peer.name);
+      if (!specs[i].enabled && (was || i >= configured_.size() ||
+                                configured_[i].disabled_reason != specs[i].disabled_reason))
+        log_->log(cluster_.nodes().cache().synced() ? spdlog::level::warn : spdlog::level::info,
+                  "peer {}: disabled: {}", specs[i].peer.name, specs[i].disabled_reason);
+    }
     configured_ = std::move(specs);
     speaker_.configure(configured_, config_.bgp.listen_port);
   }

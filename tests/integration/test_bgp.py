@@ -109,6 +109,8 @@ class BgpInterop(unittest.TestCase):
             for name, router in cls.routers.items():
                 main += peer_block(name, router.endpoint.ip4, router.asn, signed)
                 main += peer_block(name + '6', router.endpoint.ip6, router.asn, signed)
+            if i == 0:  # a session only hosts labelled rack=r1 open (nobody listens there)
+                main += peer_block('rack', '192.0.2.250', 64540, 'node-selector = "rack=r1"\n')
             if i < 2:
                 password = os.path.join(d.dir, 'md5.key')
                 with open(password, 'w') as f:
@@ -223,6 +225,28 @@ class BgpInterop(unittest.TestCase):
         bird.enable(h1.ip4)
         signal_line("'open-confirm', 'established'")
         bird.wait_established(h1.ip4)
+
+    def test_peer_node_selector_follows_the_node_labels(self):
+        d = self.daemon(0)
+
+        def rack_peer():
+            return next(p for p in d.lbctl_json('peers') if p['name'] == 'rack')
+        peer = rack_peer()
+        self.assertEqual(peer['state'], 'disabled')
+        self.assertIn('node-selector does not match Node h1', peer['last_error'])
+
+        def label(labels):
+            node = self.lab.cluster.get('Node', '', 'h1')
+            node['metadata']['labels'] = labels
+            self.lab.cluster.update(node)
+        label({'rack': 'r1'})
+        self.addCleanup(label, {})
+        wait_for(lambda: rack_peer()['state'] != 'disabled', 10, 'rack session enabled')
+        self.assertIn('peer rack: enabled', d.log())
+        label({'rack': 'r2'})
+        wait_for(lambda: rack_peer()['state'] == 'disabled', 10, 'rack session disabled again')
+        self.assertEqual(self.routers['bird'].neighbor_state(self.lab.hosts[0].ip4), 'established',
+                         'other sessions are untouched')
 
     def test_routes_with_attributes_ecmp_and_withdraw_on_delete(self):
         v4, v6 = self.service('web')
