@@ -34,6 +34,8 @@ LOCAL_AS = 65001
 RESTART_TIME = 8  # lbd's graceful-restart-time in this lab: the routers keep stale paths this long
 SHUTDOWN_TIME = 3  # lbd's graceful-shutdown-time: GSHUT is on the wire this long before withdraw
 SIGNED_PASSWORD = 'h3-signs-it'
+FAR_PORT = 1179
+FAR_SOURCE = '192.0.2.33'  # h3's second address
 GSHUT = '65535:0'
 COMMUNITIES = ['65000:100', '65535:65281']  # 65535:65281 = no-export
 LARGE = ['65000:1:2']
@@ -120,8 +122,25 @@ class BgpInterop(unittest.TestCase):
                                    'password-file = "%s"\n' % password)
             else:
                 main += peer_block('junk', lab.router('junk').ip4, 64530)
+                # Session options on the wire: another source address, another port, a TTL.
+                main += peer_block('far', lab.router('md5').ip4, 64550,
+                                   'port = %d\nsource-address = "%s"\nebgp-multihop = 3\n'
+                                   % (FAR_PORT, FAR_SOURCE))
             d.write('lbd.toml', main)
             d.write('pools.d/bgp.toml', POOL)
+        # A second BIRD in the md5 router's namespace, listening on FAR_PORT for h3's second
+        # address, three hops allowed, passive: the session can only be lbd's connection.
+        lab.run(hosts[2].ns, 'ip', 'addr', 'add', FAR_SOURCE + '/24', 'dev', 'eth0')
+        cls.far_ctl = os.path.join(lab.dir, 'far.ctl')
+        far_conf = os.path.join(lab.dir, 'far.conf')
+        with open(far_conf, 'w') as f:
+            f.write('log stderr all;\nrouter id %s;\nprotocol device { }\n'
+                    'protocol bgp far { local %s port %d as 64550; neighbor %s as %d; multihop 3; passive on;\n'
+                    '  hold time 9; connect delay time 1; connect retry time 1; error wait time 1, 5;\n'
+                    '  ipv4 { import all; export none; }; }\n'
+                    % (lab.router('md5').ip4, lab.router('md5').ip4, FAR_PORT, FAR_SOURCE, LOCAL_AS))
+        lab.spawn(lab.router('md5').ns, ['bird', '-f', '-c', far_conf, '-s', cls.far_ctl, '-P',
+                                         os.path.join(lab.dir, 'far.pid')], name='bird-far')
         cls.junk = GarbageRouter(lab, lab.router('junk'), hosts[2].ip4, asn=64530,
                                  garbage=['bad-marker', 'open-bad-as', 'bad-type', 'update-bad-lengths',
                                           'update-bad-origin'])
@@ -247,6 +266,29 @@ class BgpInterop(unittest.TestCase):
         wait_for(lambda: rack_peer()['state'] == 'disabled', 10, 'rack session disabled again')
         self.assertEqual(self.routers['bird'].neighbor_state(self.lab.hosts[0].ip4), 'established',
                          'other sessions are untouched')
+
+    def test_source_address_port_and_ttl_are_what_the_peer_config_says(self):
+        h3 = self.lab.hosts[2]
+        md5 = self.lab.router('md5')
+
+        def far_state():
+            out = subprocess.run(['birdc', '-s', self.far_ctl, 'show', 'protocols', 'all', 'far'],
+                                 capture_output=True, text=True).stdout
+            return out
+        wait_for(lambda: 'Established' in far_state(), 30, 'the far session (port %d, from %s)'
+                 % (FAR_PORT, FAR_SOURCE))
+        self.assertIn('Neighbor address: %s' % FAR_SOURCE, far_state())
+        # On the wire: the far session's packets leave with TTL 3 (ebgp-multihop = 3); a
+        # directly connected eBGP session's with TTL 1 (RFC 4271's default for eBGP).
+        capture = self.lab.run(md5.ns, 'timeout', '15', 'tcpdump', '-n', '-v', '-c', '2', '-i', 'eth0',
+                               'tcp and src %s and dst port %d' % (FAR_SOURCE, FAR_PORT), check=False)
+        self.assertRegex(capture.stdout, r'ttl 3\b', capture.stdout + capture.stderr)
+        bird = self.lab.router('bird')
+        capture = self.lab.run(bird.ns, 'timeout', '15', 'tcpdump', '-n', '-v', '-c', '2', '-i', 'eth0',
+                               'tcp and src %s and port 179' % h3.ip4, check=False)
+        self.assertRegex(capture.stdout, r'ttl 1\b', capture.stdout + capture.stderr)
+        far = next(p for p in self.daemon(2).lbctl_json('peers') if p['name'] == 'far')
+        self.assertEqual(far['state'], 'established')
 
     def test_routes_with_attributes_ecmp_and_withdraw_on_delete(self):
         v4, v6 = self.service('web')
