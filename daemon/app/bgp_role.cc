@@ -15,8 +15,7 @@ constexpr std::chrono::milliseconds kRebuildSpacing{100};
 
 BgpRole::BgpRole(boost::asio::io_context& io, KubernetesWatch& cluster, const Config& config,
                  std::string node, std::shared_ptr<spdlog::logger> log)
-    : io_(io),
-      cluster_(cluster),
+    : cluster_(cluster),
       log_(std::move(log)),
       node_(std::move(node)),
       config_(config),

@@ -57,7 +57,6 @@ class BgpRole {
   void rebuild();
   std::vector<bgp::PeerSpec> peerSpecs() const;
 
-  boost::asio::io_context& io_;
   KubernetesWatch& cluster_;
   std::shared_ptr<spdlog::logger> log_;
   std::string node_;

@@ -19,18 +19,26 @@ Neighbor(address, asn, password=None, multihop=None, families=None, passive=Fals
     hold/keepalive: None takes the router's.
 
 BirdRouter / FrrRouter / GobgpRouter(lab, endpoint, asn=64512, neighbors=(), graceful_restart=True,
-         restart_time=120, hold=9, keepalive=3, connect_retry=1, router_id=None)
-    endpoint is a lab Endpoint (lab.router('bird')); router_id defaults to its IPv4 address.
+         restart_time=120, hold=9, keepalive=3, connect_retry=1, router_id=None, export=False)
+    endpoint is a lab Endpoint (lab.router('bird'), or a host); router_id defaults to its IPv4
+    address; neighbors may be edited before a (re)start. GobgpRouter also takes api_port=50051.
     Every router imports everything and exports nothing (eBGP policy made explicit: BIRD
     `import all; export none`, FRR `no bgp ebgp-requires-policy` and a deny-all route-map out,
     GoBGP default export policy reject), keeps every path of a prefix (multipath: FRR
     `maximum-paths 8` + `bestpath as-path multipath-relax`, GoBGP use-multiple-paths; BIRD keeps
-    one route per protocol anyway), retries connections after 1 s, and with graceful_restart
+    one route per protocol anyway), retries connections after connect_retry (1 s; gobgpd 3.10
+    never retries faster than every 5 s, whatever the config), and with graceful_restart
     advertises GR (restart_time) and keeps a restarting peer's routes as stale (helper).
 
-    start()                      writes the config, starts the daemon, returns when its CLI answers
+    (export=True exports everything instead: a GobgpRouter on a host is a stand-in speaker.)
+    BIRD also waits only 1-5 s after a session error (`error wait time 1, 5`; default 60-300 s).
+    GoBGP waits 5 s in Idle after any session failure whatever the config (gobgpd's holdtimeIdle).
+
+    start(timeout=15, restarted=False)   writes the config, starts the daemon, returns when its CLI
+                                 answers; restarted: come back in graceful-restart state (BIRD -R,
+                                 gobgpd -r; FRR 8.4's bgpd has no such flag)
     stop() / kill()              SIGTERM (clean shutdown, Cease to peers) / SIGKILL (crash)
-    restart()                    stop() then start()
+    restart(timeout=15, restarted=False)   stop() then start()
     running                      property
     neighbor_state(address)      'established', 'idle', 'connect', 'active', 'opensent',
                                  'openconfirm', or 'down' (disabled / not running) ...
@@ -41,10 +49,18 @@ BirdRouter / FrrRouter / GobgpRouter(lab, endpoint, asn=64512, neighbors=(), gra
     wait_route(prefix, timeout=10, check=None)   -> Route once present (and check(route) true)
     wait_no_route(prefix, timeout=10)
     last_error(address)          the router's own text for the last error on the session, or None
-    last_notification(address)   Notification(direction 'sent'|'received', code, subcode) or None
+    last_notification(address)   Notification(direction 'sent'|'received', code, subcode) or None;
+                                 BIRD and FRR do not count the Cease they send on disable()
+    disable(address) / enable(address)   administrative shutdown of the session (the router sends
+                                 Cease/Administrative Shutdown) and back: BIRD `disable <protocol>`,
+                                 FRR `neighbor X shutdown`, GoBGP `neighbor X disable`
     log()                        the daemon's log (stdout + stderr, every run)
-    cli(*args)                   the raw CLI output (birdc / vtysh -c / gobgp)
-    config_path, config_text
+    cli(*args)                   the raw CLI output (birdc / vtysh -c per argument / gobgp)
+    config_path, config_text, dir
+    BirdRouter.protocol_name(address), .protocols();  FrrRouter.configure(*lines) (inside
+    `router bgp`);  GobgpRouter.announce(prefix, next_hop=None, communities=(), large_communities=(),
+    med=None, local_pref=None, origin=None) / withdraw(prefix) (communities as gobgp spells them:
+    numeric, or no-export, no-advertise, blackhole, planned-shut for 65535:0 ...)
 
 Route: prefix; paths (one Path per peer that sent it, best first); and from the best path (BIRD:
 the one marked '*'; FRR: bestpath; GoBGP: best) as_path, communities, large_communities, med,
@@ -66,9 +82,12 @@ Normal forms (the same whatever router shows them):
 - stale (graceful restart, RFC 4724): FRR and GoBGP mark each path. BIRD 2.0 does not show it per
   route, so a path is stale while its channel shows "Neighbor GR: Regular" or "Long-lived" in
   `show protocols all` (peer down in GR, or re-established and before its End-of-RIB).
-- states: lowercase RFC 4271 names as above.
-- last_error text: BIRD "Received: Administrative reset", FRR "BGP Notification received:
-  Cease/Administrative Reset", GoBGP "notification-received code 6(cease) subcode 4(...)".
+- states: lowercase RFC 4271 names as above (BIRD's "Passive", listening only, is 'active').
+- last_error text, as each router says it: BIRD "Received: Administrative reset" / "BGP Error: Bad
+  peer AS" (sent) / "Socket: Connection closed"; FRR "BGP Notification received: Cease/
+  Administrative Reset" (its lastResetDueTo [: lastNotificationReason]); GoBGP the Reason of the
+  log's last "Peer Down" line, "notification-received code 6(cease) subcode 4(administrative
+  reset)". BIRD clears it once the session is up again; FRR and GoBGP keep it.
 
 GarbageRouter(lab, endpoint, neighbor_address, asn=64512, garbage='bad-marker', hold=9)
     A pure Python peer (a thread in the test process, listening on port 179 of the endpoint's
@@ -79,10 +98,14 @@ GarbageRouter(lab, endpoint, neighbor_address, asn=64512, garbage='bad-marker', 
     (no garbage: a well-behaved session), or a list of those used by successive connections (the
     last one repeats). Garbage of stage 'open' replaces its OPEN.
     start(), stop(); connections (list of Connection: peer, open, sent, received message types,
-    notification, closed); notifications; wait_connections(n, timeout); wait_notification(
-    index=-1, timeout) -> Notification(direction 'received', code, subcode, data).
+    notification, closed, established); notifications; wait_connections(n, timeout=20);
+    wait_notification(index=None, timeout=20) -> Notification('received', code, subcode, data)
+    of connection number index (None: the first one any connection gets); log() of events.
     GARBAGE[name].expected: what RFC 4271 / 7606 say the speaker must answer, (code, subcode), or
-    None where the session must stay up (treat-as-withdraw).
+    None where the session must stay up (treat-as-withdraw; 'valid-update' is the control that
+    announces 198.51.100.99/32 correctly). BIRD 2.0.12 answers every case as expected
+    (test_bgp_routers) but 'long-keepalive', which it accepts. gobgpd 3.10 cannot be a referee:
+    a malformed header in Established panics it (nil pointer in fsmHandler.handlingError).
 
 All CLI commands that talk to the network side run inside the lab's namespaces (`ip netns exec`):
 gobgp's gRPC port is the namespace's own 127.0.0.1:50051. birdc and vtysh use unix sockets in the
@@ -96,7 +119,6 @@ import json
 import os
 import re
 import shlex
-import signal
 import socket
 import struct
 import subprocess
@@ -201,9 +223,6 @@ def community_normal(text):
     if key not in WELL_KNOWN:
         raise ValueError('unknown community %r' % text)
     return WELL_KNOWN[key]
-
-
-STATES = {'idle', 'connect', 'active', 'opensent', 'openconfirm', 'established'}
 
 
 class Router:
@@ -476,7 +495,7 @@ class BirdRouter(Router):
     def _neighbor_state(self, address):
         p = self._protocol(address)
         state = (p and p['state'] or 'down').lower()
-        return state if state in STATES else 'down' if state == 'down' else state
+        return 'active' if state == 'passive' else state     # passive: listening, RFC 4271 Active
 
     def disable(self, address):
         self.neighbor(address)
@@ -494,7 +513,8 @@ class BirdRouter(Router):
 
     def last_notification(self, address):
         text = self.last_error(address)
-        m = re.match(r'^(Received|Error): (.*?)(?: \(.*\))?(?: ".*")?$', text or '')
+        # "Received: <what>" (from the neighbor), "BGP Error: <what>" (BIRD sent it)
+        m = re.match(r'^(Received|BGP Error): (.*?)(?: \(.*\))?(?: ".*")?$', text or '')
         if not m:
             return None
         code = BIRD_ERRORS.get(m.group(2))
@@ -780,30 +800,37 @@ class GobgpRouter(Router):
     def withdraw(self, prefix):
         self.cli('global', 'rib', 'del', '-a', family_of(prefix), prefix)
 
-    def _peer_downs(self, address):
-        """(reason text) of the log's "Peer Down" lines for address, oldest first."""
+    def _log_events(self, address):
+        """[(kind, text)] from the log lines about address, oldest first: ('down', reason) of
+        "Peer Down" lines, ('notification', Notification) of "sent/received notification" lines
+        and of Peer Down reasons naming one (gobgpd writes either or both, depending on the path:
+        an admin shutdown with graceful restart logs Reason=graceful-restart)."""
         out = []
         for line in self.log().splitlines():
-            if 'msg="Peer Down"' not in line:
+            key = re.search(r' Key="?([^" ]+)"?', line)
+            if not key or key.group(1) != address:
                 continue
-            key = re.search(r'Key="?([^" ]+)"?', line)
-            reason = re.search(r'Reason="([^"]*)"', line)
-            if key and key.group(1) == address and reason:
-                out.append(reason.group(1))
+            if 'msg="Peer Down"' in line:
+                reason = re.search(r'Reason="?([^"]*?)"? State=', line) or re.search(r'Reason="([^"]*)"', line)
+                if reason:
+                    out.append(('down', reason.group(1)))
+                    m = re.match(r'notification-(sent|received) code (\d+)\(.*\) subcode (\d+)', reason.group(1))
+                    if m:
+                        out.append(('notification', Notification(m.group(1), int(m.group(2)), int(m.group(3)))))
+            m = re.search(r'msg="(sent|received) notification".* Code=(\d+) .*Subcode=(\d+)', line)
+            if m:
+                out.append(('notification', Notification(m.group(1), int(m.group(2)), int(m.group(3)))))
         return out
 
     def last_error(self, address):
         self.neighbor(address)
-        downs = self._peer_downs(address)
+        downs = [text for kind, text in self._log_events(address) if kind == 'down']
         return downs[-1] if downs else None
 
     def last_notification(self, address):
         self.neighbor(address)
-        for reason in reversed(self._peer_downs(address)):
-            m = re.match(r'notification-(sent|received) code (\d+)\(.*\) subcode (\d+)', reason)
-            if m:
-                return Notification(m.group(1), int(m.group(2)), int(m.group(3)))
-        return None
+        seen = [n for kind, n in self._log_events(address) if kind == 'notification']
+        return seen[-1] if seen else None
 
     def routes(self, family='ipv4'):
         text = self.cli('global', 'rib', '-a', family, '-j').strip()
@@ -909,7 +936,8 @@ GARBAGE = {
     'bad-length': Garbage('established', lambda r: bgp_message(KEEPALIVE, length=18), (1, 2),
                           'RFC 4271 6.1: length < 19 -> Bad Message Length (data: the length)'),
     'long-keepalive': Garbage('established', lambda r: bgp_message(KEEPALIVE, b'\0'), (1, 2),
-                              'RFC 4271 6.1: KEEPALIVE not 19 octets -> Bad Message Length'),
+                              'RFC 4271 6.1: KEEPALIVE not 19 octets -> Bad Message Length '
+                              '(BIRD 2.0.12 does not check it and goes on)'),
     'bad-type': Garbage('established', lambda r: bgp_message(42), (1, 3),
                         'RFC 4271 6.1: unknown type -> Bad Message Type (data: the type)'),
     'open-bad-version': Garbage('open', lambda r: open_message(r.asn, r.router_id, r.hold, r.families,
@@ -919,6 +947,9 @@ GARBAGE = {
                              'RFC 4271 6.2: hold time 1 or 2 -> Unacceptable Hold Time'),
     'open-bad-as': Garbage('open', lambda r: open_message(r.asn + 1, r.router_id, r.hold, r.families),
                            (2, 2), 'RFC 4271 6.2: not the configured peer AS -> Bad Peer AS'),
+    'valid-update': Garbage('established', lambda r: update_message(
+        attributes=_ORIGIN + _as_path(r.asn) + _next_hop(r), nlri=_IPV4_NLRI), None,
+        'not garbage: the control for the treat-as-withdraw cases, 198.51.100.99/32 accepted'),
     'update-bad-lengths': Garbage('established', lambda r: update_message(
         attributes=_ORIGIN + _as_path(r.asn) + _next_hop(r), nlri=_IPV4_NLRI, attributes_length=200),
         (3, 1), 'RFC 4271 6.3, RFC 7606 4: Total Path Attribute Length beyond the message '
@@ -1014,8 +1045,11 @@ class GarbageRouter:
             return [c.notification for c in self.connections if c.notification]
 
     def wait_connections(self, count, timeout=20):
-        wait_for(lambda: len(self.connections) >= count, timeout,
-                 '%d connections to %s (log:\n%s)' % (count, self.address, self.log()))
+        try:
+            wait_for(lambda: len(self.connections) >= count, timeout, '', interval=0.05)
+        except AssertionError:
+            raise AssertionError('%d connections to %s after %ss, not %d:\n%s' % (
+                len(self.connections), self.address, timeout, count, self.log())) from None
 
     def wait_notification(self, index=None, timeout=20):
         """The NOTIFICATION received on connection number `index` (0: the first), or by default
