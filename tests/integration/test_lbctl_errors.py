@@ -73,6 +73,16 @@ class Policy(unittest.TestCase):
         pools = self.lab.lbctl("--json=short", "pools", user=NOBODY)
         self.assertEqual(pools.returncode, 0, pools.stderr)
         self.assertIn('"name":"web"', pools.stdout)
+        # Every read-only method is open to anyone (lbctl peers was refused: ListBgpPeers, like
+        # ListVips, GetLayer2 and GetRequestQueue, was missing from the policy).
+        for verb in ("peers", "services", "status"):
+            result = self.lab.lbctl("--json=short", verb, user=NOBODY)
+            self.assertEqual(result.returncode, 0, verb + ": " + result.stderr)
+        for method in ("ListVips", "GetLayer2", "GetRequestQueue", "ListBgpPeers", "ListBgpVips"):
+            call = subprocess.run(NOBODY + ["busctl", "--address=" + self.lab.address, "call", "io.lbd1",
+                                            "/io/lbd1", "io.lbd1.Manager", method],
+                                  capture_output=True, text=True, timeout=10)
+            self.assertEqual(call.returncode, 0, method + ": " + call.stderr)
         reload = self.lab.lbctl("reload", user=NOBODY)
         self.assertEqual(reload.returncode, 4)
         self.assertEqual(reload.stderr, "Failed to reload configuration: access denied (only root or members "
