@@ -17,7 +17,7 @@
 #include <iostream>
 #include <string>
 
-#include <spdlog/sinks/stderr_sinks.h>
+#include <spdlog/sinks/stdout_sinks.h>  // stderr_logger_st (spdlog 1.10)
 #include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
