@@ -87,6 +87,7 @@ int Daemon::run() {
   bus_connection_ = std::move(connection.value());
   manager_bus_ = std::make_unique<bus::ManagerBus>(
       *bus_connection_, static_cast<bus::ManagerModel&>(*this), properties());
+  syncBgpPeerObjects();  // the BGP role started above, before there was a bus
   try {
     bus_connection_->requestName(bus::kBusName);
   } catch (const sdbus::Error& error) {
@@ -105,6 +106,7 @@ int Daemon::run() {
 
   io_.run();
 
+  bgp_peer_buses_.clear();
   bgp_.reset();
   layer2_.reset();
   allocator_.reset();
@@ -382,6 +384,7 @@ void Daemon::applyKubernetesConfig(const Config* previous) {
     return;
   }
   bgp_.reset();
+  syncBgpPeerObjects();
   layer2_.reset();
   allocator_.reset();
   if (kubernetes_) kubernetes_->stop();
@@ -407,6 +410,35 @@ void Daemon::applyKubernetesConfig(const Config* previous) {
 }
 
 void Daemon::applyBgpConfig() {
+  applyBgpRole();
+  syncBgpPeerObjects();
+}
+
+void Daemon::syncBgpPeerObjects() {
+  if (!bus_connection_) return;
+  std::map<std::string, std::unique_ptr<bus::BgpPeerBus>> kept;
+  if (bgp_) {
+    for (const auto& peer : config_->bgp_peers) {
+      auto found = bgp_peer_buses_.find(peer.name);
+      if (found != bgp_peer_buses_.end()) {
+        kept[peer.name] = std::move(found->second);
+        continue;
+      }
+      kept[peer.name] =
+          std::make_unique<bus::BgpPeerBus>(*bus_connection_, peer.name, [this, name = peer.name] {
+            for (auto& row : bgpPeerRows())
+              if (row.name == name) return row;
+            bus::BgpPeerRow gone;
+            gone.name = name;
+            gone.state = "stopped";
+            return gone;
+          });
+    }
+  }
+  bgp_peer_buses_ = std::move(kept);  // objects of peers no longer configured go away
+}
+
+void Daemon::applyBgpRole() {
   const bool wanted = kubernetes_ && BgpRole::wanted(*config_);
   if (!wanted) {
     if (bgp_) log_->info("no bgp pools or peers any more: stopping the BGP speaker");
@@ -439,6 +471,8 @@ void Daemon::applyBgpConfig() {
       if (configured.name == peer) address = configured.address.toString();
     manager_bus_->emitBgpPeerStateChanged(peer, address, std::string(bgp::toString(from)),
                                           std::string(bgp::toString(to)), reason);
+    if (auto object = bgp_peer_buses_.find(peer); object != bgp_peer_buses_.end())
+      object->second->stateChanged();
   });
   bgp_->start();
 }

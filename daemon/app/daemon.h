@@ -3,6 +3,7 @@
 // creates objects or connects them (DESIGN.md section 6).
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -16,6 +17,7 @@
 #include "app/kubernetes_watch.h"
 #include "app/layer2_role.h"
 #include "core/config/config.h"
+#include "io/bus/bgp_peer_bus.h"
 #include "io/bus/bus_loop.h"
 #include "io/bus/manager_bus.h"
 #include "io/sd/sd_notifier.h"
@@ -57,6 +59,9 @@ class Daemon final : private bus::ManagerModel {
   void applyKubernetesConfig(const Config* previous);
   void applyLayer2Config();
   void applyBgpConfig();
+  void applyBgpRole();
+  /// One io.lbd1.BgpPeer object per configured peer while the BGP role runs.
+  void syncBgpPeerObjects();
   void scheduleRefresh();
   void onSignal(int signal_number);
   /// Steps down from every role (releasing Leases), then stops the loop.
@@ -85,6 +90,7 @@ class Daemon final : private bus::ManagerModel {
   std::unique_ptr<sdbus::IConnection> bus_connection_;
   std::unique_ptr<bus::BusLoop> bus_loop_;
   std::unique_ptr<bus::ManagerBus> manager_bus_;
+  std::map<std::string, std::unique_ptr<bus::BgpPeerBus>> bgp_peer_buses_;
 };
 
 }  // namespace lbd

@@ -230,6 +230,23 @@ class BgpInterop(unittest.TestCase):
         self.addCleanup(monitor.wait)
         self.addCleanup(monitor.terminate)
         self.assertIn('Monitoring signals', monitor.stdout.readline())
+        # The peer's own object, /io/lbd1/bgp/peer/bird (io.lbd1.BgpPeer).
+        peer_path = '/io/lbd1/bgp/peer/bird'
+        peer_monitor = subprocess.Popen(['gdbus', 'monitor', '--address', d.address, '--dest', 'io.lbd1',
+                                         '--object-path', peer_path], stdout=subprocess.PIPE, text=True)
+        self.addCleanup(peer_monitor.stdout.close)
+        self.addCleanup(peer_monitor.wait)
+        self.addCleanup(peer_monitor.terminate)
+        self.assertIn('Monitoring signals', peer_monitor.stdout.readline())
+
+        def peer_property(name):
+            out = subprocess.run(['busctl', '--address=' + d.address, 'get-property', 'io.lbd1', peer_path,
+                                  'io.lbd1.BgpPeer', name], capture_output=True, text=True, timeout=10)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            return out.stdout.strip()
+        self.assertEqual(peer_property('State'), 's "established"')
+        self.assertEqual(peer_property('PeerAsn'), 'u 64512')
+        self.assertEqual(peer_property('Address'), 's "192.0.2.201"')
 
         def signal_line(text):
             return wait_for(lambda: (l := monitor.stdout.readline()) and 'BgpPeerStateChanged' in l
@@ -241,6 +258,11 @@ class BgpInterop(unittest.TestCase):
         self.assertNotEqual(peer['state'], 'established')
         self.assertIn('peer sent NOTIFICATION Cease / Administrative Shutdown', peer['last_error'])
         self.assertIn('Administrative Shutdown', d.log())
+        changed = wait_for(lambda: (l := peer_monitor.stdout.readline()) and 'PropertiesChanged' in l and l,
+                           30, 'PropertiesChanged on ' + peer_path)
+        self.assertIn("'io.lbd1.BgpPeer'", changed)
+        self.assertNotEqual(peer_property('State'), 's "established"')
+        self.assertIn('Administrative Shutdown', peer_property('LastError'))
         bird.enable(h1.ip4)
         signal_line("'open-confirm', 'established'")
         bird.wait_established(h1.ip4)
