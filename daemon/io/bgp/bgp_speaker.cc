@@ -29,7 +29,11 @@ BgpSpeaker::~BgpSpeaker() {
 
 void BgpSpeaker::configure(std::vector<PeerSpec> peers, std::uint16_t listen_port) {
   std::vector<std::unique_ptr<BgpPeerSession>> kept(peers.size());
-  for (auto& session : sessions_) {
+  // Stopping a session reports its state change, and the handler may read peers() at once (the
+  // D-Bus property getters do): sessions_ must never hold a moved-from entry meanwhile.
+  auto previous = std::move(sessions_);
+  sessions_.clear();
+  for (auto& session : previous) {
     const auto& spec = session->spec();
     const auto index = session->index();
     if (index < peers.size() && peers[index] == spec) {
@@ -42,7 +46,7 @@ void BgpSpeaker::configure(std::vector<PeerSpec> peers, std::uint16_t listen_por
     session->stop(
         ceaseWith(still_configured ? cease::kOtherConfigurationChange : cease::kPeerDeconfigured));
   }
-  sessions_.clear();
+  previous.clear();
   for (PeerIndex index = 0; index < peers.size(); ++index) {
     if (kept[index]) {
       sessions_.push_back(std::move(kept[index]));
@@ -193,8 +197,9 @@ void BgpSpeaker::waitForFlush(int rounds_left, std::function<void()> then) {
 
 std::vector<PeerView> BgpSpeaker::peers() const {
   std::vector<PeerView> views;
-  for (const auto& session : sessions_)
-    views.push_back(session->view());
+  for (const auto& session : sessions_) {
+    if (session) views.push_back(session->view());
+  }
   return views;
 }
 
