@@ -1,5 +1,4 @@
 // lbctl peers: this host's BGP sessions, one line per configured peer.
-#include <chrono>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -10,15 +9,6 @@
 #include "verbs.h"
 
 namespace lbctl {
-namespace {
-
-std::uint64_t nowUsec() {
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                        std::chrono::system_clock::now().time_since_epoch())
-                                        .count());
-}
-
-}  // namespace
 
 int peersVerb(const OutputOptions& options) {
   auto client = ManagerClient::connect(options.bus);

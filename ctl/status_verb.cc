@@ -11,12 +11,6 @@
 namespace lbctl {
 namespace {
 
-std::uint64_t nowUsec() {
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                        std::chrono::system_clock::now().time_since_epoch())
-                                        .count());
-}
-
 std::string kubernetesText(const DaemonStatus& status) {
   if (status.kubernetes_state == "not-configured") return "not configured";
   std::string text = status.kubernetes_state;

@@ -1,3 +1,4 @@
+#include <chrono>
 #include <iostream>
 
 #include "verbs.h"
@@ -7,6 +8,12 @@ namespace lbctl {
 int failed(const std::string& what, const std::string& reason, int exit_code) {
   std::cerr << "Failed to " << what << ": " << reason << '\n';
   return exit_code;
+}
+
+std::uint64_t nowUsec() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
 }
 
 void printJson(const std::string& dumped_pretty, const std::string& dumped_short, JsonMode mode) {

@@ -24,16 +24,11 @@ BgpRole::BgpRole(boost::asio::io_context& io, KubernetesWatch& cluster, const Co
       stop_timer_(io) {
   auto changed = [this] { rebuildSoon(); };
   subscribe(cluster_.services().cache(),
-            {[changed](const k8s::Service&) { changed(); },
-             [changed](const k8s::Service&, const k8s::Service&) { changed(); },
-             [changed](const k8s::Service&) { changed(); }, changed});
+            k8s::InformerCache<k8s::Service>::Handlers::onAnyChange(changed));
   subscribe(cluster_.endpointSlices().cache(),
-            {[changed](const k8s::EndpointSlice&) { changed(); },
-             [changed](const k8s::EndpointSlice&, const k8s::EndpointSlice&) { changed(); },
-             [changed](const k8s::EndpointSlice&) { changed(); }, changed});
-  subscribe(cluster_.nodes().cache(), {[changed](const k8s::Node&) { changed(); },
-                                       [changed](const k8s::Node&, const k8s::Node&) { changed(); },
-                                       [changed](const k8s::Node&) { changed(); }, changed});
+            k8s::InformerCache<k8s::EndpointSlice>::Handlers::onAnyChange(changed));
+  subscribe(cluster_.nodes().cache(),
+            k8s::InformerCache<k8s::Node>::Handlers::onAnyChange(changed));
 }
 
 BgpRole::~BgpRole() {

@@ -67,16 +67,11 @@ Layer2Role::Layer2Role(boost::asio::io_context& io, KubernetesWatch& cluster, co
     decideSoon();
   };
   subscribe(cluster_.services().cache(),
-            {[changed](const k8s::Service&) { changed(); },
-             [changed](const k8s::Service&, const k8s::Service&) { changed(); },
-             [changed](const k8s::Service&) { changed(); }, changed});
+            k8s::InformerCache<k8s::Service>::Handlers::onAnyChange(changed));
   subscribe(cluster_.endpointSlices().cache(),
-            {[changed](const k8s::EndpointSlice&) { changed(); },
-             [changed](const k8s::EndpointSlice&, const k8s::EndpointSlice&) { changed(); },
-             [changed](const k8s::EndpointSlice&) { changed(); }, changed});
-  subscribe(cluster_.nodes().cache(), {[changed](const k8s::Node&) { changed(); },
-                                       [changed](const k8s::Node&, const k8s::Node&) { changed(); },
-                                       [changed](const k8s::Node&) { changed(); }, changed});
+            k8s::InformerCache<k8s::EndpointSlice>::Handlers::onAnyChange(changed));
+  subscribe(cluster_.nodes().cache(),
+            k8s::InformerCache<k8s::Node>::Handlers::onAnyChange(changed));
   subscribe(cluster_.leases().cache(),
             {[this](const k8s::Lease& lease) { onLease(lease, false); },
              [this](const k8s::Lease&, const k8s::Lease& lease) { onLease(lease, false); },

@@ -20,6 +20,7 @@ test server in its own namespace. Everything is checked from each router's own C
 Router ASes: BIRD 64512 and FRR 64513 are external; GoBGP shares lbd's AS 65001 (internal), so
 LOCAL_PREF is seen on the wire."""
 
+import ipaddress
 import os
 import signal
 import subprocess
@@ -433,9 +434,9 @@ class BgpInterop(unittest.TestCase):
         # Back: its paths return, fresh.
         d.start_lbd()
         for name in self.routers:
-            route = self.wait_paths(name, v4, self.next_hops(4), timeout=30)
-        wait_for(lambda: all(not (r := router.route(v4)).stale for router in self.routers.values()), 15,
-                 'no stale paths')
+            self.wait_paths(name, v4, self.next_hops(4), timeout=30)
+        wait_for(lambda: all((r := router.route(v4)) and not r.stale for router in self.routers.values()),
+                 15, 'no stale paths')
 
     def test_restart_within_the_restart_time_keeps_and_refreshes_routes(self):
         v4, v6 = self.service('restart')
@@ -499,7 +500,6 @@ class BgpInterop(unittest.TestCase):
 
 
 def _address_key(text):
-    import ipaddress
     return ipaddress.ip_address(text)
 
 

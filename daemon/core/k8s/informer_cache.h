@@ -22,6 +22,13 @@ class InformerCache {
     // After a complete LIST was applied (the first sync, or a relist after 410): consumers
     // that decide on the whole collection start over from here.
     std::function<void()> replaced;
+
+    /// The same `changed` for every kind of change: for consumers that recompute from the
+    /// whole cache (throttled) rather than per object.
+    static Handlers onAnyChange(std::function<void()> changed) {
+      return {[changed](const T&) { changed(); }, [changed](const T&, const T&) { changed(); },
+              [changed](const T&) { changed(); }, changed};
+    }
   };
 
   using HandlerId = std::uint64_t;

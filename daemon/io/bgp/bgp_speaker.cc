@@ -197,9 +197,8 @@ void BgpSpeaker::waitForFlush(int rounds_left, std::function<void()> then) {
 
 std::vector<PeerView> BgpSpeaker::peers() const {
   std::vector<PeerView> views;
-  for (const auto& session : sessions_) {
-    if (session) views.push_back(session->view());
-  }
+  for (const auto& session : sessions_)
+    views.push_back(session->view());
   return views;
 }
 
