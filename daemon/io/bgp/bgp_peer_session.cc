@@ -62,7 +62,8 @@ struct BgpPeerSession::Attempt {
 
 BgpPeerSession::BgpPeerSession(boost::asio::io_context& io, PeerIndex index, PeerSpec spec,
                                RibAccess rib, std::shared_ptr<spdlog::logger> log,
-                               StateHandler on_state)
+                               StateHandler on_state,
+                               std::chrono::steady_clock::time_point restart_window_end)
     : io_(io),
       index_(index),
       spec_(std::move(spec)),
@@ -70,7 +71,9 @@ BgpPeerSession::BgpPeerSession(boost::asio::io_context& io, PeerIndex index, Pee
       log_(std::move(log)),
       on_state_(std::move(on_state)),
       retry_timer_(io),
-      backoff_(reconnectBackoff(spec_.peer.connect_retry)) {}
+      backoff_(reconnectBackoff(spec_.peer.connect_retry)),
+      restart_window_backoff_(spec_.peer.connect_retry, spec_.peer.connect_retry),
+      restart_window_end_(restart_window_end) {}
 
 BgpPeerSession::~BgpPeerSession() {
   *alive_ = false;
@@ -96,8 +99,13 @@ SessionSettings BgpPeerSession::settings() const {
   for (auto name : spec_.peer.families)
     settings.families.push_back(familyOf(name));
   settings.graceful_restart_time = spec_.graceful_restart_time;
-  settings.restarting = spec_.restarting;
+  settings.restarting = inRestartWindow();
   return settings;
+}
+
+bool BgpPeerSession::inRestartWindow() const {
+  return spec_.graceful_restart_time > 0 && !established_once_ &&
+         std::chrono::steady_clock::now() < restart_window_end_;
 }
 
 void BgpPeerSession::start() {
@@ -140,7 +148,11 @@ void BgpPeerSession::connectSoon(bool at_once) {
                                     [](const auto& attempt) { return !attempt->incoming; });
   if (outgoing) return;
   retry_armed_ = true;
-  retry_timer_.expires_after(at_once ? Duration(0) : backoff_.next(unitRandom()));
+  // A router keeping our routes from before a restart drops them when its restart timer runs
+  // out; backing off then (GoBGP, for one, refuses connections for 5 s after a session ends)
+  // could miss that deadline.
+  Backoff& spacing = inRestartWindow() ? restart_window_backoff_ : backoff_;
+  retry_timer_.expires_after(at_once ? Duration(0) : spacing.next(unitRandom()));
   retry_timer_.async_wait([this, alive = alive_](const boost::system::error_code& error) {
     if (error || !*alive) return;
     retry_armed_ = false;
@@ -386,6 +398,7 @@ void BgpPeerSession::onEstablished(const std::shared_ptr<Attempt>& attempt,
   retry_timer_.cancel();
   retry_armed_ = false;
   backoff_.reset();
+  established_once_ = true;
   established_at_usec_ = wallUsec();
   last_error_.clear();
   std::string families;

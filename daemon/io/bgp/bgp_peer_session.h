@@ -36,7 +36,6 @@ struct PeerSpec {
   std::uint32_t router_id = 0;              // host order
   std::string md5_key;                      // "" = no TCP MD5
   std::uint16_t graceful_restart_time = 0;  // 0 = do not offer graceful restart
-  bool restarting = false;                  // R bit: lbd started again within the restart time
   std::uint16_t listen_port = 179;
   /// Next hop to send instead of this end's address ("next-hop self"), for its family only.
   /// Unset in the daemon; the benchmark driver sets it (NEXT_HOP) to match its peer's setup.
@@ -76,8 +75,13 @@ class BgpPeerSession {
   using StateHandler = std::function<void(const std::string& peer, SessionState from,
                                           SessionState to, const std::string& reason)>;
 
+  /// `restart_window_end`: lbd's start plus its graceful-restart-time. Until then, and until
+  /// this peer's first session is Established, the peer may still hold our routes from before
+  /// a restart (RFC 4724): OPENs carry the Restart State bit and reconnects are not backed off
+  /// beyond connect-retry, so the routes are refreshed before the router's timer drops them.
   BgpPeerSession(boost::asio::io_context& io, PeerIndex index, PeerSpec spec, RibAccess rib,
-                 std::shared_ptr<spdlog::logger> log, StateHandler on_state);
+                 std::shared_ptr<spdlog::logger> log, StateHandler on_state,
+                 std::chrono::steady_clock::time_point restart_window_end);
   ~BgpPeerSession();
   BgpPeerSession(const BgpPeerSession&) = delete;
   BgpPeerSession& operator=(const BgpPeerSession&) = delete;
@@ -125,6 +129,7 @@ class BgpPeerSession {
   void sendInitialTable(const std::shared_ptr<Attempt>& attempt, const AdjRibOut& rib);
   std::shared_ptr<Attempt> establishedAttempt() const;
   SessionSettings settings() const;
+  bool inRestartWindow() const;
   std::string describe() const;
 
   boost::asio::io_context& io_;
@@ -138,6 +143,9 @@ class BgpPeerSession {
   boost::asio::steady_timer retry_timer_;
   bool retry_armed_ = false;
   Backoff backoff_;
+  Backoff restart_window_backoff_;  // jitter only: never beyond connect-retry
+  std::chrono::steady_clock::time_point restart_window_end_;
+  bool established_once_ = false;
   SessionState shown_state_ = SessionState::Idle;  // the furthest attempt's, for lbctl
   std::uint64_t established_at_usec_ = 0;
   bool initial_table_sent_ = false;  // routes and End-of-RIB since the session came up

@@ -17,7 +17,7 @@ NotificationMessage ceaseWith(std::uint8_t subcode) {
 }  // namespace
 
 BgpSpeaker::BgpSpeaker(boost::asio::io_context& io, std::shared_ptr<spdlog::logger> log)
-    : io_(io), log_(std::move(log)), stop_timer_(io) {}
+    : io_(io), log_(std::move(log)), stop_timer_(io), started_(std::chrono::steady_clock::now()) {}
 
 BgpSpeaker::~BgpSpeaker() {
   *alive_ = false;
@@ -52,13 +52,16 @@ void BgpSpeaker::configure(std::vector<PeerSpec> peers, std::uint16_t listen_por
       sessions_.push_back(std::move(kept[index]));
       continue;
     }
+    const auto restart_window_end =
+        started_ + std::chrono::seconds(peers[index].graceful_restart_time);
     auto session = std::make_unique<BgpPeerSession>(
         io_, index, std::move(peers[index]),
         [this]() -> const AdjRibOut* { return rib_ready_ ? &rib_ : nullptr; }, log_,
         [this](const std::string& peer, SessionState from, SessionState to,
                const std::string& reason) {
           if (on_state_) on_state_(peer, from, to, reason);
-        });
+        },
+        restart_window_end);
     sessions_.push_back(std::move(session));
     sessions_.back()->start();
   }

@@ -62,6 +62,9 @@ class BgpSpeaker {
   std::uint16_t listen_port_ = 0;
   std::string listen_error_;
   boost::asio::steady_timer stop_timer_;
+  // Routers may hold this host's routes from before a restart until started_ plus
+  // graceful-restart-time (see BgpPeerSession's restart window).
+  std::chrono::steady_clock::time_point started_;
   BgpPeerSession::StateHandler on_state_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
