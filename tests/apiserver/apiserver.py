@@ -67,6 +67,9 @@ def parse_args(argv):
                    help='at most this many writes per second, one after the other, each waiting for its '
                         'turn while holding its seat (a real v1.28 apiserver with etcd on the 2-core '
                         'project machine: ~470 status patches/s); default 0 = no limit')
+    p.add_argument('--too-large-rv-wait', type=float, default=3.0,
+                   help='seconds a read from the watch cache at a resourceVersion newer than the '
+                        'server\'s waits for it before its 504 "Too large resource version" (real: 3)')
     return p.parse_args(argv)
 
 
@@ -112,6 +115,7 @@ async def main(argv):
                       max_requests_inflight=args.max_requests_inflight,
                       max_mutating_requests_inflight=args.max_mutating_requests_inflight,
                       apf_queue_wait_limit=args.apf_queue_wait_limit, write_latency=args.write_latency,
+                      too_large_rv_wait=args.too_large_rv_wait,
                       write_rate=args.write_rate)
     api = APIServer(auth, options, faults)
     listener = Listener(api, host, port, tls_context(cert, key, ca))

@@ -85,6 +85,9 @@ class Options:
         self.apf_queue_wait_limit = kw.get('apf_queue_wait_limit', 15.0)
         self.write_latency = kw.get('write_latency', 0.0)
         self.write_rate = kw.get('write_rate', 0.0)
+        # How long a read from the watch cache at a resourceVersion newer than the cache's waits
+        # for it before the 504 "Too large resource version" (the cacher's blockTimeout: 3 s).
+        self.too_large_rv_wait = kw.get('too_large_rv_wait', 3.0)
 
 
 class APIServer:
@@ -114,6 +117,22 @@ class APIServer:
         if res.storage_converts and res.group:
             return next(r for r in resources.RESOURCES if r.storage == res.storage and not r.group)
         return res
+
+    def restore(self, snap, bump_revision=0, mark_compacted=False):
+        """The cluster rebuilt from an etcd snapshot, and the apiserver restarted on it: open
+        watches end as when the process dies, the allocations are the restored Services' (the
+        real bitmaps live in etcd too), and API Priority and Fairness re-reads its objects."""
+        self.faults.kill_watches()
+        self.store.restore(snap, bump_revision, mark_compacted)
+        self.allocator.ips.clear()
+        self.allocator.ports.clear()
+        for svc in self.store.items('services'):
+            spec = svc.get('spec') or {}
+            self.allocator.ips.update(ip for ip in spec.get('clusterIPs') or [] if ip != 'None')
+            self.allocator.ports.update(p['nodePort'] for p in spec.get('ports') or [] if p.get('nodePort'))
+            if spec.get('healthCheckNodePort'):
+                self.allocator.ports.add(spec['healthCheckNodePort'])
+        self.flowcontrol.dirty = True
 
     def bootstrap(self):
         """What a fresh kube-apiserver has: the four system namespaces and Service `kubernetes`."""
@@ -426,12 +445,32 @@ class APIServer:
             timeout = watchmod.watch_timeout(req, self.options)
             await stream.run(rv, one(req.query, 'allowWatchBookmarks') in ('true', '1'), timeout)
             return 200
+        if req.method == 'GET':
+            await self.wait_until_fresh(req)
         result = self.resource_call(req, res, ns, name, sub, watch_prefix)
         body = result.body
         if as_table and req.method == 'GET':
             body = self.to_table(res, result)
         await self.send_object(req, resp, result.code, body, extra=result.headers)
         return result.code
+
+    async def wait_until_fresh(self, req):
+        """A GET or LIST the watch cache serves (resourceVersion set and not 0, no Exact match, no
+        continue token, no limit unless NotOlderThan: rest.list's rules) for a resourceVersion
+        the cache has not reached yet waits for it, up to 3 s, as the cacher does; the handler
+        then answers 200, or the recorded 504 "Too large resource version" (05-compaction/12,13)."""
+        q = req.query
+        rv, match = one(q, 'resourceVersion'), one(q, 'resourceVersionMatch')
+        if not rv or rv == '0' or match == 'Exact' or one(q, 'continue'):
+            return
+        if _int_or_zero(one(q, 'limit', '0')) and match != 'NotOlderThan':
+            return
+        try:
+            wanted = int(rv)
+        except ValueError:
+            return
+        if wanted > self.store.rv:
+            await self.store.wait_for_rv(wanted, self.options.too_large_rv_wait)
 
     def resource_call(self, req, res, ns, name, sub, watch_prefix=False):
         m = req.method
@@ -530,6 +569,13 @@ class APIServer:
             fixed_length = True
         headers.sort(key=lambda h: h[0].lower())
         await resp.send(code, headers, body, fixed_length=fixed_length)
+
+
+def _int_or_zero(text):
+    try:
+        return int(text)
+    except ValueError:
+        return 0
 
 
 def flow_headers(req):

@@ -9,7 +9,7 @@
   POST   /objects   {"kind": "List", "items": [<object>, ...]} -> create each, {"codes": [...]}
   PUT    /objects   <object>          -> update, {"code","body"}
   DELETE /objects?apiVersion=&kind=&namespace=&name= -> delete, {"code","body"}
-  POST   /faults    {"type": "error"|"delay"|"close"|"cut-watch", "count": 1,
+  POST   /faults    {"type": "error"|"delay"|"close"|"cut-watch"|"drop-event", "count": 1,
                      "method": "GET", "path": "<regex on path?query>", "code": 429,
                      "retryAfter": 1, "seconds": 2}
   GET    /faults, DELETE /faults
@@ -17,9 +17,13 @@
   POST   /close-watches                   abort every open watch (no terminating chunk)
   POST   /restart                         close watches + restart the watch caches at the current RV
   POST   /compact   {"resourceVersion": N, "watchCache": true}   (default: current RV)
+  POST   /snapshot                        -> {"snapshot": "1", "resourceVersion": "N"}  etcd backup
+  POST   /restore   {"snapshot": "1", "bumpRevision": 0, "markCompacted": false}
+                                          rebuild the cluster from that backup (RVs go back to N
+                                          unless bumped) and restart the apiserver on it
   POST   /options   {"bookmarkInterval": 1.0, "bookmarkBeforeTimeout": 2.0,
                      "minRequestTimeout": 1800, "versionMinor": "33", "writeLatency": 0.01,
-                     "writeRate": 470}
+                     "writeRate": 470, "tooLargeRvWait": 3}
   GET    /requests, DELETE /requests      log of API requests (method, path, code, user, proto, peer,
                                           flowSchema, priorityLevel)
   GET    /flowcontrol                     API Priority and Fairness: per priority level seats,
@@ -55,6 +59,7 @@ def _object_path(res, ns, name=None):
 class Control:
     def __init__(self, api, listener):
         self.api, self.listener = api, listener
+        self.snapshots = {}
 
     async def start(self, host, port):
         self.server = await asyncio.start_server(self.on_conn, host, port, reuse_address=True)
@@ -151,6 +156,16 @@ class Control:
             rv = int(data.get('resourceVersion') or api.store.rv)
             api.store.compact(rv, data.get('watchCache', True))
             return 200, {'compacted': api.store.compacted}
+        if path == '/snapshot' and method == 'POST':
+            sid = str(len(self.snapshots) + 1)
+            self.snapshots[sid] = api.store.snapshot()
+            return 200, {'snapshot': sid, 'resourceVersion': str(api.store.rv)}
+        if path == '/restore' and method == 'POST':
+            snap = self.snapshots.get(str(data.get('snapshot', '')))
+            if snap is None:
+                return 404, {'error': 'no such snapshot: %s' % data.get('snapshot')}
+            api.restore(snap, int(data.get('bumpRevision', 0)), bool(data.get('markCompacted', False)))
+            return 200, {'resourceVersion': str(api.store.rv), 'compacted': api.store.compacted}
         if path == '/options' and method == 'POST':
             o = api.options
             o.bookmark_interval = float(data.get('bookmarkInterval', o.bookmark_interval))
@@ -158,6 +173,7 @@ class Control:
             o.min_request_timeout = float(data.get('minRequestTimeout', o.min_request_timeout))
             o.write_latency = float(data.get('writeLatency', o.write_latency))
             o.write_rate = float(data.get('writeRate', o.write_rate))
+            o.too_large_rv_wait = float(data.get('tooLargeRvWait', o.too_large_rv_wait))
             o.version_minor = str(data.get('versionMinor', o.version_minor))
             return 200, vars(o)
         if path == '/flowcontrol':

@@ -91,6 +91,15 @@ class Faults:
                 return f
         return None
 
+    def take_watch_drop(self, req):
+        """A 'drop-event' fault: the next object event of a matching watch is never sent (a lost
+        event; the stream goes on as if it had been)."""
+        for f in self.faults:
+            if f.kind == 'drop-event' and f.matches(req):
+                f.consume()
+                return f
+        return None
+
     def take_watch_cut(self, req):
         for f in self.faults:
             if f.kind == 'cut-watch' and f.matches(req):

@@ -6,6 +6,7 @@ compaction, and a watch cache per resource type whose window decides when a watc
 Everything runs on the single asyncio thread, so there are no locks.
 """
 
+import asyncio
 import collections
 import time
 
@@ -175,8 +176,55 @@ class Store:
         for cache in self.caches.values():
             cache.reset(self.rv)
 
+    # ----- backup and restore (etcdctl snapshot save / etcdutl snapshot restore) -----
+
+    def snapshot(self):
+        """The whole keyspace with its history, as `etcdctl snapshot save` keeps it."""
+        return {'rv': self.rv, 'compacted': self.compacted, 'log': list(self.log),
+                'type_rv': dict(self.type_rv), **_copy_keyspace(self.objects, self.revs)}
+
+    def restore(self, snap, bump_revision=0, mark_compacted=False):
+        """The cluster rebuilt from `snap`: every object as it was then, the revision counter back
+        at the snapshot's (resourceVersions go backwards) unless `bump_revision` moves it on, as
+        `etcdutl snapshot restore --bump-revision N [--mark-compacted]` does. The watch caches
+        start again at the restored revision, as after the apiserver restart a restore needs."""
+        self.rv = snap['rv'] + int(bump_revision)
+        self.compacted = self.rv if mark_compacted else snap['compacted']
+        keyspace = _copy_keyspace(snap['objects'], snap['revs'])
+        self.objects = collections.defaultdict(dict, keyspace['objects'])
+        self.revs = collections.defaultdict(list, keyspace['revs'])
+        self.log = [e for e in snap['log'] if e.rv > self.compacted]
+        self.type_rv = collections.defaultdict(int, snap['type_rv'])
+        self.restart()
+
+    async def wait_for_rv(self, rv, timeout):
+        """Waits until the revision reaches `rv` or `timeout` passes (the cacher's
+        waitUntilFreshAndBlock); True when it did."""
+        deadline = time.monotonic() + timeout
+        while self.rv < rv:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            await asyncio.sleep(min(0.05, left))
+        return True
+
     def log_since(self, res, rv):
         return [e for e in self.log if e.res == res and e.rv > rv]
+
+
+def _copy_keyspace(objects, revs):
+    """Deep copies of the objects and their revisions; an object both current and in the
+    history stays one object."""
+    copies = {}
+
+    def copy(o):
+        if o is None:
+            return None
+        if id(o) not in copies:
+            copies[id(o)] = clone(o)
+        return copies[id(o)]
+    return {'objects': {res: {k: copy(o) for k, o in objs.items()} for res, objs in objects.items()},
+            'revs': {k: [(rv, copy(o)) for rv, o in rs] for k, rs in revs.items()}}
 
 
 def sort_key(key, cluster_wide):

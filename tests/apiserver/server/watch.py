@@ -171,7 +171,7 @@ class WatchStream:
                 if ev.rv <= last_rv:
                     continue
                 t = self.translate(ev)
-                if t:
+                if t and not self.server.faults.take_watch_drop(self.req):
                     await self.send(self.encode(*t))
                 last_rv = ev.rv
                 continue

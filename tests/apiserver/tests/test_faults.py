@@ -3,6 +3,7 @@
 import socket
 import time
 import unittest
+import urllib.error
 
 from harness import ServerTest, svc
 
@@ -62,6 +63,15 @@ class Faults(ServerTest):
             w.next_chunk()
         self.assertFalse(w.ended_cleanly)
 
+    def test_drop_event(self):
+        rv = self.s.get(SVC).json()['metadata']['resourceVersion']
+        w = self.s.watch(SVC + '?watch=1&timeoutSeconds=2&resourceVersion=' + rv)
+        self.s.fault(type='drop-event', count=1, path='watch')
+        for name in ('lost', 'seen'):
+            self.s.create(SVC, svc(name))
+        self.assertEqual([e['object']['metadata']['name'] for e in w.events_until_end()], ['seen'])
+        self.assertEqual(self.s.control('GET', '/faults')[0]['fired'], 1)
+
     def test_close_watches_and_restart(self):
         w = self.s.watch(SVC + '?watch=1&resourceVersion=0&timeoutSeconds=10')
         w.next_event()
@@ -102,6 +112,65 @@ class Faults(ServerTest):
         self.assertEqual(r['code'], 404)
         log = self.s.control('GET', '/requests')
         self.assertTrue(any(e['path'] == SVC and e['code'] == 200 for e in log))
+
+    def test_restore_from_snapshot_moves_resource_versions_back(self):
+        """An etcd restore from backup: objects as they were at the snapshot, resourceVersions
+        back at its revision, open watches end like at an apiserver restart, and a client that
+        comes back with its newer RV gets what the real one gives (05-compaction/12, 04-watch/12)."""
+        self.s.control('POST', '/options', {'tooLargeRvWait': 0.5})
+        self.s.create(SVC, svc('kept'))
+        first_uid = self.s.create(SVC, svc('again'))['metadata']['uid']
+        snap = self.s.control('POST', '/snapshot')
+        for name in ('lost-1', 'lost-2', 'lost-3'):
+            self.s.create(SVC, svc(name))
+        self.s.request('DELETE', SVC + '/again')
+        self.assertNotEqual(self.s.create(SVC, svc('again'))['metadata']['uid'], first_uid)
+        before = self.s.get(SVC).json()['metadata']['resourceVersion']
+        w = self.s.watch(SVC + '?watch=1&allowWatchBookmarks=true&timeoutSeconds=30&resourceVersion=' + before)
+        restored = self.s.control('POST', '/restore', {'snapshot': snap['snapshot']})
+        self.assertEqual(restored['resourceVersion'], snap['resourceVersion'])
+        with self.assertRaises(EOFError):
+            w.next_chunk()
+        self.assertFalse(w.ended_cleanly)
+        listed = self.s.get(SVC).json()
+        self.assertEqual(listed['metadata']['resourceVersion'], snap['resourceVersion'])
+        self.assertLess(int(listed['metadata']['resourceVersion']), int(before))
+        self.assertEqual({i['metadata']['name']: i['metadata']['uid'] for i in listed['items']}.get('again'), first_uid)
+        self.assertEqual(sorted(i['metadata']['name'] for i in listed['items']), ['again', 'kept', 'kubernetes'])
+        # A LIST at the pre-restore RV: the cacher waits, then 504 Too large resource version.
+        t0 = time.monotonic()
+        r = self.s.get(SVC + '?resourceVersion=%s&resourceVersionMatch=NotOlderThan' % before)
+        self.assertGreaterEqual(time.monotonic() - t0, 0.5)
+        self.assertEqual((r.status, r.json()['reason'], r.json()['details']['causes'][0]['reason']),
+                         (504, 'Timeout', 'ResourceVersionTooLarge'))
+        self.assertEqual(r.json()['message'], 'Timeout: Too large resource version: %s, current: %s'
+                         % (before, snap['resourceVersion']))
+        # A WATCH from it: 200, and silence - writes below that RV are not sent, nor bookmarks.
+        w = self.s.watch(SVC + '?watch=1&allowWatchBookmarks=true&timeoutSeconds=3&resourceVersion=' + before)
+        self.assertEqual(w.status, 200)
+        created = self.s.create(SVC, svc('after-restore'))
+        self.assertEqual(int(created['metadata']['resourceVersion']), int(snap['resourceVersion']) + 1)
+        self.assertEqual(w.events_until_end(), [])
+        # Writes continue from the restored revision; the ClusterIPs are the restored ones'.
+        ips = [i['spec']['clusterIP'] for i in self.s.get(SVC).json()['items']]
+        self.assertEqual(len(set(ips)), len(ips))
+
+    def test_restore_with_bumped_and_compacted_revision(self):
+        # etcdutl snapshot restore --bump-revision N --mark-compacted: the way to restore without
+        # RVs going back; every client's old RV is then compacted away (410).
+        snap = self.s.control('POST', '/snapshot')
+        self.s.create(SVC, svc('lost'))
+        before = self.s.get(SVC).json()['metadata']['resourceVersion']
+        r = self.s.control('POST', '/restore', {'snapshot': snap['snapshot'], 'bumpRevision': 1000,
+                                                'markCompacted': True})
+        self.assertEqual(int(r['resourceVersion']), int(snap['resourceVersion']) + 1000)
+        w = self.s.watch(SVC + '?watch=1&timeoutSeconds=3&resourceVersion=' + before)
+        ev = w.next_event()
+        self.assertEqual((ev['type'], ev['object']['code'], ev['object']['reason']), ('ERROR', 410, 'Expired'))
+        self.assertEqual(self.s.get(SVC + '?resourceVersion=%s&resourceVersionMatch=Exact' % before).status, 410)
+        with self.assertRaises(urllib.error.HTTPError) as e:
+            self.s.control('POST', '/restore', {'snapshot': '99'})
+        self.assertEqual(e.exception.code, 404)
 
 
 if __name__ == '__main__':

@@ -4,6 +4,7 @@ import base64
 import json
 import re
 import subprocess
+import threading
 import time
 import unittest
 import uuid
@@ -265,8 +266,38 @@ class Lists(ServerTest):
 
     def test_future_rv(self):
         cur = int(self.s.get(self.p).json()['metadata']['resourceVersion'])
-        r = self.s.get(self.p + '?resourceVersion=%d' % (cur + 1000))
-        self.assertEqual((r.status, r.header('Retry-After'), r.json()['reason']), (504, '1', 'Timeout'))
+        self.s.control('POST', '/options', {'tooLargeRvWait': 0.5})
+        for query in ('', '&resourceVersionMatch=NotOlderThan', '&resourceVersionMatch=NotOlderThan&limit=2'):
+            t0 = time.monotonic()
+            r = self.s.get(self.p + '?resourceVersion=%d%s' % (cur + 1000, query))
+            self.assertGreaterEqual(time.monotonic() - t0, 0.5, query)   # the cacher waited first
+            self.assertEqual((r.status, r.header('Retry-After'), r.json()['reason']), (504, '1', 'Timeout'))
+            self.assertEqual(r.json()['message'], 'Timeout: Too large resource version: %d, current: %d'
+                             % (cur + 1000, cur))
+            self.assertEqual(r.json()['details'], {'causes': [{'reason': 'ResourceVersionTooLarge',
+                                                               'message': 'Too large resource version'}],
+                                                   'retryAfterSeconds': 1})
+        # Exact is served by etcd: no wait, the recorded 500
+        t0 = time.monotonic()
+        r = self.s.get(self.p + '?resourceVersion=%d&resourceVersionMatch=Exact' % (cur + 1000))
+        self.assertEqual((r.status, r.json()['message']), (500, 'etcdserver: mvcc: required revision is a future revision'))
+        self.assertLess(time.monotonic() - t0, 0.4)
+
+    def test_future_rv_reached_while_waiting_is_served(self):
+        # The cacher waits for the resourceVersion; a write that gets there in time lets it answer.
+        cur = int(self.s.get(self.p).json()['metadata']['resourceVersion'])
+        self.s.control('POST', '/options', {'tooLargeRvWait': 5})
+        out = {}
+        reader = threading.Thread(target=lambda: out.update(
+            r=self.s.get(self.p + '?resourceVersion=%d&resourceVersionMatch=NotOlderThan' % (cur + 1))))
+        reader.start()
+        time.sleep(0.5)
+        self.assertTrue(reader.is_alive())
+        self.s.request('PATCH', self.p + '/svc-a', {'metadata': {'labels': {'n': '2'}}},
+                       content_type='application/merge-patch+json')
+        reader.join(5)
+        self.assertEqual(out['r'].status, 200)
+        self.assertEqual(out['r'].json()['metadata']['resourceVersion'], str(cur + 1))
 
 
 class Watches(ServerTest):
