@@ -4,10 +4,15 @@
 //
 //   {"op":"dump"}                          caches (decoded fields), synced flags, counters
 //   {"op":"counts"}                        synced flags, object counts, CPU and RSS (benches)
+//   {"op":"changes","resource":"services"} what the cache's handlers were told since the last
+//                                          call: "+key" added, "~key" updated, "-key" deleted,
+//                                          "=" a complete list applied
 //   {"op":"status","namespace","name","ips":[...]}        ServiceStatusWriter
 //   {"op":"event","namespace","name","uid","type","reason","message"}  EventRecorder
 //   {"op":"lease","namespace","name","identity","duration":S}  acquire-or-renew via LeaseClient
 //   {"op":"release","namespace","name","identity"}
+//
+// --resync-interval S turns on the informers' periodic relist-and-compare (every S seconds).
 //
 // The tests in this folder compare its caches with the server's objects after faults.
 
@@ -16,6 +21,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <string>
 
 #include <spdlog/sinks/stdout_sinks.h>
@@ -118,8 +124,16 @@ json cacheOf(const Informer<T>& informer) {
 template <class T>
 json countersOf(const Informer<T>& informer) {
   const auto& c = informer.counters();
-  return {{"lists", c.lists},         {"relists", c.relists},     {"watches", c.watches},
-          {"events", c.events},       {"malformed", c.malformed}, {"failures", c.failures},
+  return {{"lists", c.lists},
+          {"relists", c.relists},
+          {"watches", c.watches},
+          {"events", c.events},
+          {"malformed", c.malformed},
+          {"failures", c.failures},
+          {"serverBehind", c.server_behind},
+          {"uidChanges", c.uid_changes},
+          {"resyncs", c.resyncs},
+          {"repaired", c.repaired},
           {"state", informer.state()}};
 }
 
@@ -139,20 +153,21 @@ std::optional<WallClock> parseTime(const std::string& text) {
 class Probe {
  public:
   Probe(boost::asio::io_context& io, ApiClientOptions options, const std::string& lease_namespace,
-        std::chrono::seconds watch_timeout, std::uint32_t page_size)
+        std::chrono::seconds watch_timeout, std::uint32_t page_size, Duration resync)
       : io_(io),
         log_(spdlog::stderr_logger_mt("probe")),
         api_(io, std::move(options)),
-        services_(io, api_, informerOptions("/api/v1/services", watch_timeout, page_size), log_),
-        slices_(
-            io, api_,
-            informerOptions("/apis/discovery.k8s.io/v1/endpointslices", watch_timeout, page_size),
-            log_),
-        nodes_(io, api_, informerOptions("/api/v1/nodes", watch_timeout, page_size), log_),
+        services_(io, api_, informerOptions("/api/v1/services", watch_timeout, page_size, resync),
+                  log_),
+        slices_(io, api_,
+                informerOptions("/apis/discovery.k8s.io/v1/endpointslices", watch_timeout,
+                                page_size, resync),
+                log_),
+        nodes_(io, api_, informerOptions("/api/v1/nodes", watch_timeout, page_size, resync), log_),
         leases_(io, api_,
                 informerOptions(
                     "/apis/coordination.k8s.io/v1/namespaces/" + lease_namespace + "/leases",
-                    watch_timeout, page_size),
+                    watch_timeout, page_size, resync),
                 log_),
         status_writer_(api_),
         events_(api_, log_),
@@ -160,6 +175,10 @@ class Probe {
         input_(io, ::dup(STDIN_FILENO)) {}
 
   void start() {
+    recordChanges("services", services_);
+    recordChanges("endpointslices", slices_);
+    recordChanges("nodes", nodes_);
+    recordChanges("leases", leases_);
     services_.start();
     slices_.start();
     nodes_.start();
@@ -168,9 +187,20 @@ class Probe {
   }
 
  private:
+  template <class T>
+  void recordChanges(const std::string& resource, Informer<T>& informer) {
+    auto& log = changes_[resource];
+    informer.cache().addHandlers(
+        {[&log](const T& o) { log.push_back("+" + o.meta.key()); },
+         [&log](const T&, const T& o) { log.push_back("~" + o.meta.key()); },
+         [&log](const T& o) { log.push_back("-" + o.meta.key()); },
+         [&log] { log.push_back("="); }});
+  }
+
   static InformerOptions informerOptions(std::string path, std::chrono::seconds timeout,
-                                         std::uint32_t page_size) {
+                                         std::uint32_t page_size, Duration resync) {
     InformerOptions options;
+    options.resync_interval = resync;
     options.collection_path = std::move(path);
     options.min_watch_timeout = timeout;
     options.max_watch_timeout = timeout;
@@ -237,6 +267,10 @@ class Probe {
               {"leases", leases_.cache().objects().size()},
               {"cpuSeconds", seconds(usage.ru_utime) + seconds(usage.ru_stime)},
               {"maxRssKiB", usage.ru_maxrss}});
+    } else if (op == "changes") {
+      auto& log = changes_[command.value("resource", "services")];
+      answer({{"changes", log}});
+      log.clear();
     } else if (op == "status") {
       status_writer_.setIngress(
           command.at("namespace"), command.at("name"),
@@ -326,6 +360,7 @@ class Probe {
   LeaseClient leases_client_;
   boost::asio::posix::stream_descriptor input_;
   boost::asio::streambuf buffer_;
+  std::map<std::string, std::vector<std::string>> changes_;
 };
 
 int run(int argc, char** argv) {
@@ -333,6 +368,7 @@ int run(int argc, char** argv) {
   std::string lease_namespace = "lbd-system";
   std::chrono::seconds watch_timeout{300};
   std::uint32_t page_size = 500;
+  Duration resync{0};
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     const std::string value = argv[i + 1];
@@ -346,6 +382,9 @@ int run(int argc, char** argv) {
       watch_timeout = std::chrono::seconds(std::stoi(value));
     else if (flag == "--page-size")
       page_size = static_cast<std::uint32_t>(std::stoul(value));
+    else if (flag == "--resync-interval")
+      resync =
+          std::chrono::duration_cast<Duration>(std::chrono::duration<double>(std::stod(value)));
     else if (flag == "--qps")
       config.qps = std::stod(value);
     else {
@@ -364,7 +403,7 @@ int run(int argc, char** argv) {
   options.scheduling.limits.burst = 1000;
   options.user_agent = "lbd-k8s-probe";
   boost::asio::io_context io;
-  Probe probe(io, std::move(options), lease_namespace, watch_timeout, page_size);
+  Probe probe(io, std::move(options), lease_namespace, watch_timeout, page_size, resync);
   probe.start();
   io.run();
   return 0;

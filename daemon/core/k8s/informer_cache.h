@@ -3,6 +3,13 @@
 // "namespace/name", fed by a full LIST (replace) and then by WATCH events (apply). Handlers see
 // every change exactly once; a relist after 410 Gone turns into the adds, updates and deletes
 // that the missed events would have been, so consumers never need to know a relist happened.
+//
+// An object is its uid, not its name: when the object under a name has another uid than the
+// cached one (deleted and created again while the watch was down, or a cluster restored from
+// a backup), handlers see it deleted and the new one added, never one "updated" - consumers
+// that keep state per object (an allocation, an owner) must not carry it over. A relist also
+// compares whole objects, not only resourceVersions: after a restore from a backup the same
+// resourceVersion can stand for another state.
 
 #include <cstdint>
 #include <functional>
@@ -58,7 +65,11 @@ class InformerCache {
       auto old = objects_.find(key);
       if (old == objects_.end()) {
         notify(&Handlers::added, now);
-      } else if (old->second.meta.resource_version != now.meta.resource_version) {
+      } else if (otherObject(old->second, now)) {
+        ++uid_changes_;
+        notify(&Handlers::deleted, old->second);
+        notify(&Handlers::added, now);
+      } else if (!(old->second == now)) {
         notify(&Handlers::updated, old->second, now);
       }
     }
@@ -76,6 +87,14 @@ class InformerCache {
       notify(&Handlers::added, inserted->second);
       return;
     }
+    if (otherObject(it->second, object)) {
+      ++uid_changes_;
+      T gone = std::move(it->second);
+      it->second = std::move(object);
+      notify(&Handlers::deleted, gone);
+      notify(&Handlers::added, it->second);
+      return;
+    }
     if (it->second.meta.resource_version == object.meta.resource_version) return;
     T before = std::move(it->second);
     it->second = std::move(object);
@@ -91,6 +110,8 @@ class InformerCache {
     notify(&Handlers::deleted, gone);
   }
 
+  /// Objects replaced by another object (another uid) under the same name, so far.
+  std::uint64_t uidChanges() const { return uid_changes_; }
   /// True once the first complete LIST has been applied.
   bool synced() const { return synced_; }
   const std::map<std::string, T>& objects() const { return objects_; }
@@ -100,6 +121,10 @@ class InformerCache {
   }
 
  private:
+  static bool otherObject(const T& cached, const T& now) {
+    return !cached.meta.uid.empty() && !now.meta.uid.empty() && cached.meta.uid != now.meta.uid;
+  }
+
   template <class Member, class... Args>
   void notify(Member member, const Args&... args) {
     // A handler may add or remove handlers (a role created or destroyed from a callback):
@@ -119,6 +144,7 @@ class InformerCache {
   std::map<std::string, T> objects_;
   std::map<HandlerId, Handlers> handlers_;
   HandlerId next_id_ = 1;
+  std::uint64_t uid_changes_ = 0;
   bool synced_ = false;
 };
 

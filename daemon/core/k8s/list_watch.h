@@ -1,13 +1,29 @@
 #pragma once
 // The list-then-watch protocol of a client-go reflector, as a pure state machine. The adapter
 // (io/k8s) performs the requests this machine asks for and feeds the answers back; every
-// decision - paging, resuming from the last resourceVersion, relisting after 410 Gone, backing
-// off after failures - is made here and unit-tested without a network.
+// decision - paging, resuming from the last resourceVersion, relisting, backing off after
+// failures - is made here and unit-tested without a network.
 //
 //   start -> LIST (limit, continue...) -> cache.replace -> WATCH from list RV
-//   WATCH ends cleanly (timeoutSeconds)      -> WATCH again from the last RV seen
-//   WATCH fails (disconnect, 5xx, cut line)  -> after backoff, WATCH from the last RV seen
-//   ERROR event 410 / HTTP 410 (compacted)   -> LIST again; the cache emits the difference
+//   WATCH ends cleanly (timeoutSeconds)       -> WATCH again from the last RV seen
+//   WATCH fails (disconnect, 5xx, cut line,   -> (after backoff) LIST at the last RV seen with
+//     ERROR event, 410 Gone)                      resourceVersionMatch=NotOlderThan, one page
+//   that LIST answers 410 Gone, or 504 with   -> LIST from scratch (no resourceVersion: a
+//     cause ResourceVersionTooLarge              consistent read), paged
+//   resync due (periodic, optional)           -> stop the WATCH, LIST from scratch, compare
+//                                                 with the cache (cache_divergence.h), repair
+// Every complete LIST replaces the cache, which emits the difference as adds/updates/deletes.
+//
+// Why list after a failed watch rather than resume it (client-go resumes after a broken
+// stream): a watch from a resourceVersion the server has not reached yet is accepted and stays
+// silent - events of lower versions are never sent to it, nor bookmarks. That is exactly where
+// a client stands after the cluster was restored from an etcd backup (versions go backwards):
+// lbd resumed, showed 51 Services "synced, watching" while the server held 4, and stayed so.
+// A LIST "not older than" our version is cheap (the watch cache answers it, hence one page, as
+// client-go asks it) and the server answers it with 504 "Too large resource version" after
+// ~3 s when our version is in its future; then a LIST from scratch repairs the cache. A relist
+// after 410 goes the same way: client-go lists at its last version then too, since a list
+// not older than an old version is the current state.
 
 #include <cstdint>
 #include <optional>
@@ -17,6 +33,7 @@
 #include <vector>
 
 #include "core/backoff.h"
+#include "core/k8s/cache_divergence.h"
 #include "core/k8s/informer_cache.h"
 #include "core/k8s/object_codec.h"
 
@@ -25,20 +42,33 @@ namespace lbd::k8s {
 struct ListWatchRequest {
   enum class Kind { List, Watch };
   Kind kind = Kind::List;
-  std::string continue_token;    // List: page after the first
-  std::string resource_version;  // Watch: resume point
-  Duration delay{0};             // wait this long before sending (backoff)
+  std::string continue_token;  // List: page after the first
+  // Watch: the resume point. List: when set, a LIST not older than this version
+  // (resourceVersionMatch=NotOlderThan), in one page so the watch cache can answer it.
+  std::string resource_version;
+  Duration delay{0};  // wait this long before sending (backoff)
   bool operator==(const ListWatchRequest&) const = default;
 };
 
 struct ListWatchCounters {
-  std::uint64_t lists = 0;      // complete LISTs applied
-  std::uint64_t relists = 0;    // LISTs after the first (410 Gone, failed pages)
-  std::uint64_t watches = 0;    // WATCH requests asked for
-  std::uint64_t events = 0;     // watch events applied
-  std::uint64_t malformed = 0;  // objects or lines that could not be decoded (skipped)
-  std::uint64_t failures = 0;   // failed requests (transport, 5xx, 429...)
+  std::uint64_t lists = 0;          // complete LISTs applied
+  std::uint64_t relists = 0;        // LISTs after the first (failed watches, 410, resyncs...)
+  std::uint64_t watches = 0;        // WATCH requests asked for
+  std::uint64_t events = 0;         // watch events applied
+  std::uint64_t malformed = 0;      // objects or lines that could not be decoded (skipped)
+  std::uint64_t failures = 0;       // failed requests (transport, 5xx, 429...)
+  std::uint64_t server_behind = 0;  // 504 Too large resource version: the server went back
+  std::uint64_t uid_changes = 0;    // another object (uid) under a cached name: delete + add
+  std::uint64_t resyncs = 0;        // periodic relist-and-compare runs completed
+  std::uint64_t repaired = 0;       // differences those runs found and repaired
 };
+
+/// Whether a failed LIST at a resourceVersion says that version is no use to ask for again:
+/// 410 Gone (compacted) or 504 with cause ResourceVersionTooLarge (the server is behind it).
+/// `body` is the answer's metav1.Status, if any.
+bool resourceVersionUnusable(int http_status, std::string_view body);
+/// The 504 "Too large resource version" answer (details.causes[].reason).
+bool resourceVersionTooLarge(int http_status, std::string_view body);
 
 /// Splits a watch stream into lines; a partial line is kept until the rest arrives.
 class LineSplitter {
@@ -59,7 +89,11 @@ class ListWatch {
   ListWatch(InformerCache<T>& cache, Backoff backoff) : cache_(cache), backoff_(backoff) {}
 
   /// The first request.
-  ListWatchRequest start() { return list(Duration(0)); }
+  ListWatchRequest start() { return list(Purpose::Full, Duration(0)); }
+
+  /// The periodic resync is due while watching: the caller abandons the watch and sends this
+  /// LIST from scratch; its result is compared with the cache before it replaces it.
+  ListWatchRequest onResyncDue() { return list(Purpose::Resync, Duration(0)); }
 
   /// A LIST page arrived (HTTP 200).
   ListWatchRequest onListPage(ListPage page) {
@@ -77,21 +111,36 @@ class ListWatch {
       next.continue_token = std::move(page.continue_token);
       return next;
     }
+    if (purpose_ == Purpose::Resync) {
+      last_repair_ = compareCacheWithList(cache_.objects(), resource_version_, pending_items_,
+                                          page.resource_version);
+      counters_.repaired += last_repair_.total();
+      ++counters_.resyncs;
+      new_repair_ = true;
+    }
     cache_.replace(std::move(pending_items_));
     pending_items_.clear();
+    counters_.uid_changes = cache_.uidChanges();
     ++counters_.lists;
     resource_version_ = std::move(page.resource_version);
     backoff_.reset();
     return watch(Duration(0));
   }
 
-  /// A LIST request failed: HTTP status (0 = transport failure).
-  ListWatchRequest onListFailed(int http_status, double unit_random) {
+  /// A LIST request failed: HTTP status (0 = transport failure) and the answer's body (a
+  /// metav1.Status, or anything else).
+  ListWatchRequest onListFailed(int http_status, std::string_view body, double unit_random) {
     pending_items_.clear();
     ++counters_.failures;
+    if (purpose_ == Purpose::NotOlderThan && resourceVersionUnusable(http_status, body)) {
+      // Our version is compacted away, or in the server's future (restored from a backup):
+      // only a consistent read from scratch can tell what the cluster holds now.
+      if (http_status != 410) ++counters_.server_behind;
+      return list(Purpose::Full, Duration(0));
+    }
     // 410 on a continue token means the snapshot expired: start the list over at once.
-    if (http_status == 410) return list(Duration(0));
-    return list(backoff_.next(unit_random));
+    if (http_status == 410) return list(purpose_, Duration(0));
+    return list(purpose_, backoff_.next(unit_random));
   }
 
   /// One line of the watch stream. Returns a request when the current watch must be abandoned
@@ -113,6 +162,7 @@ class ListWatch {
         }
         resource_version_ = object->meta.resource_version;
         cache_.upsert(std::move(object.value()));
+        counters_.uid_changes = cache_.uidChanges();
         break;
       }
       case WatchEventType::Deleted: {
@@ -139,8 +189,10 @@ class ListWatch {
       case WatchEventType::Error: {
         auto status = decodeStatus(event->object);
         ++counters_.failures;
-        if (status && status->code == 410) return list(Duration(0));
-        // Other errors end the stream; the server closes it and onWatchEnded follows.
+        if (status && status->code == 410) return listFrom(Duration(0));
+        // Other errors end the stream; the server closes it and onWatchEnded follows, which
+        // must not take it for a clean end.
+        watch_failed_ = true;
         return std::nullopt;
       }
     }
@@ -151,14 +203,20 @@ class ListWatch {
   /// The watch stream ended. `clean`: a normal end (server's timeoutSeconds) with no bytes of
   /// an unfinished line left; otherwise a failure (HTTP error status, transport error, cut).
   ListWatchRequest onWatchEnded(bool clean, int http_status, double unit_random) {
-    if (http_status == 410) return list(Duration(0));
-    if (clean) {
+    if (http_status == 410) return listFrom(Duration(0));
+    if (clean && !watch_failed_) {
       backoff_.reset();
       return watch(Duration(0));
     }
-    ++counters_.failures;
-    if (resource_version_.empty()) return list(backoff_.next(unit_random));
-    return watch(backoff_.next(unit_random));
+    if (!watch_failed_) ++counters_.failures;  // an ERROR event counted it already
+    return listFrom(backoff_.next(unit_random));
+  }
+
+  /// What the last resync found, once per resync (so the adapter logs each run once).
+  std::optional<CacheDivergence> takeNewRepairReport() {
+    if (!new_repair_) return std::nullopt;
+    new_repair_ = false;
+    return last_repair_;
   }
 
   const std::string& resourceVersion() const { return resource_version_; }
@@ -172,15 +230,31 @@ class ListWatch {
   }
 
  private:
-  ListWatchRequest list(Duration delay) {
+  // Why the LIST in progress was sent: it decides what its failures and its result mean.
+  enum class Purpose {
+    Full,          // no resourceVersion: the start, or after our version proved unusable
+    NotOlderThan,  // at our last version, after a failed watch
+    Resync,        // no resourceVersion, compared with the cache before replacing it
+  };
+
+  /// The LIST after a failed watch: not older than what we have, or from scratch if we have
+  /// nothing yet.
+  ListWatchRequest listFrom(Duration delay) {
+    return list(resource_version_.empty() ? Purpose::Full : Purpose::NotOlderThan, delay);
+  }
+
+  ListWatchRequest list(Purpose purpose, Duration delay) {
     if (counters_.lists > 0 || counters_.failures > 0) ++counters_.relists;
+    purpose_ = purpose;
     ListWatchRequest request;
     request.kind = ListWatchRequest::Kind::List;
+    if (purpose == Purpose::NotOlderThan) request.resource_version = resource_version_;
     request.delay = delay;
     return request;
   }
 
   ListWatchRequest watch(Duration delay) {
+    watch_failed_ = false;
     ++counters_.watches;
     ListWatchRequest request;
     request.kind = ListWatchRequest::Kind::Watch;
@@ -205,6 +279,10 @@ class ListWatch {
   std::set<std::string> reported_;
   std::string last_malformed_;
   bool new_malformed_ = false;
+  Purpose purpose_ = Purpose::Full;
+  bool watch_failed_ = false;  // the current watch sent an ERROR event
+  CacheDivergence last_repair_;
+  bool new_repair_ = false;
 };
 
 }  // namespace lbd::k8s

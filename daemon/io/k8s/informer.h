@@ -27,6 +27,9 @@ struct InformerOptions {
   // connections are rebalanced and a silently dead stream cannot last forever.
   std::chrono::seconds min_watch_timeout{300};
   std::chrono::seconds max_watch_timeout{600};
+  // Periodic relist-and-compare ([kubernetes] resync-interval); 0 = off. Each run waits a
+  // random point in [interval, 1.1 x interval] so hosts do not list at the same moment.
+  Duration resync_interval{0};
 };
 
 template <class T>
@@ -39,6 +42,7 @@ class Informer {
         log_(std::move(log)),
         machine_(cache_, Backoff(std::chrono::milliseconds(800), std::chrono::seconds(30))),
         timer_(io),
+        resync_timer_(io),
         random_(std::random_device{}()) {}
 
   ~Informer() { stop(); }
@@ -52,6 +56,7 @@ class Informer {
   void start() {
     running_ = true;
     execute(machine_.start());
+    scheduleResync();
   }
 
   /// The API answered again (another request just succeeded): if this informer is backing
@@ -69,12 +74,36 @@ class Informer {
     running_ = false;
     pending_.reset();
     timer_.cancel();
-    if (watch_id_) api_.cancel(*watch_id_);
-    watch_id_.reset();
+    resync_timer_.cancel();
+    abandonWatch();
   }
 
  private:
   double draw() { return std::uniform_real_distribution<double>(0.0, 1.0)(random_); }
+
+  void scheduleResync() {
+    if (options_.resync_interval.count() <= 0) return;
+    const auto delay =
+        std::chrono::duration_cast<Duration>(options_.resync_interval * (1.0 + 0.1 * draw()));
+    resync_timer_.expires_after(delay);
+    resync_timer_.async_wait([this](const boost::system::error_code& error) {
+      if (error || !running_) return;
+      // Only a running watch is stopped for it: while listing or backing off, a LIST is under
+      // way or coming anyway.
+      if (state_ == "watching" && watch_id_) {
+        abandonWatch();
+        execute(machine_.onResyncDue());
+      }
+      scheduleResync();
+    });
+  }
+
+  /// Drops the current watch stream; its late bytes and its end are ignored.
+  void abandonWatch() {
+    abandoned_ = true;
+    if (watch_id_) api_.cancel(*watch_id_);
+    watch_id_.reset();
+  }
 
   void execute(ListWatchRequest request) {
     if (!running_) return;
@@ -86,7 +115,7 @@ class Informer {
     }
     pending_.reset();
     if (request.kind == ListWatchRequest::Kind::List) {
-      list(request.continue_token);
+      list(request.continue_token, request.resource_version);
     } else {
       watch(request.resource_version);
     }
@@ -114,28 +143,51 @@ class Informer {
     return q;
   }
 
-  void list(const std::string& continue_token) {
+  void list(const std::string& continue_token, const std::string& resource_version) {
     state_ = "listing";
-    const std::string path = options_.collection_path +
-                             query({"limit=" + std::to_string(options_.page_size),
-                                    continue_token.empty() ? "" : "continue=" + continue_token});
-    api_.call("GET", path, "", "", [this](ApiResponse response) {
-      if (!running_) return;
-      if (!response.ok()) {
-        log_->warn("list {} failed: {}", options_.collection_path, response.describe());
-        execute(machine_.onListFailed(response.status, draw()));
-        return;
-      }
-      auto page = decodeListPage(response.body);
-      if (!page) {
-        log_->warn("list {}: malformed answer: {}", options_.collection_path, page.error().message);
-        execute(machine_.onListFailed(0, draw()));
-        return;
-      }
-      auto next = machine_.onListPage(std::move(page.value()));
-      reportMalformed();
-      execute(next);
-    });
+    // At a resourceVersion: one page, which the watch cache serves (with a limit the server
+    // would read etcd), as client-go lists after a failed watch.
+    const std::string path =
+        options_.collection_path +
+        (resource_version.empty()
+             ? query({"limit=" + std::to_string(options_.page_size),
+                      continue_token.empty() ? "" : "continue=" + continue_token})
+             : query({"resourceVersion=" + resource_version, "resourceVersionMatch=NotOlderThan"}));
+    // A LIST at a version is sent once: its 504 "Too large resource version" is an answer
+    // for the machine (list from scratch), which the client's own 5xx retries would only delay
+    // by the server's ~3 s wait each; the machine backs off and retries other failures itself.
+    const std::uint32_t attempts = resource_version.empty() ? 0 : 1;
+    api_.call(
+        "GET", path, "", "",
+        [this, resource_version](ApiResponse response) {
+          if (!running_) return;
+          if (!response.ok()) {
+            if (!resource_version.empty() &&
+                resourceVersionTooLarge(response.status, response.body)) {
+              log_->warn(
+                  "list {}: the server is behind our resourceVersion {} (was the cluster restored "
+                  "from a backup?): {}; listing everything again",
+                  options_.collection_path, resource_version, response.describe());
+            } else {
+              log_->warn("list {} failed: {}", options_.collection_path, response.describe());
+            }
+            execute(machine_.onListFailed(response.status, response.body, draw()));
+            return;
+          }
+          auto page = decodeListPage(response.body);
+          if (!page) {
+            log_->warn("list {}: malformed answer: {}", options_.collection_path,
+                       page.error().message);
+            execute(machine_.onListFailed(0, "", draw()));
+            return;
+          }
+          const auto uid_changes = machine_.counters().uid_changes;
+          auto next = machine_.onListPage(std::move(page.value()));
+          reportMalformed();
+          reportRepairs(uid_changes);
+          execute(next);
+        },
+        attempts);
   }
 
   void watch(const std::string& resource_version) {
@@ -157,9 +209,7 @@ class Informer {
           for (const auto& line : splitter_.feed(bytes)) {
             if (auto relist = machine_.onWatchLine(line)) {
               // 410 Gone inside the stream: drop it and list again.
-              abandoned_ = true;
-              if (watch_id_) api_.cancel(*watch_id_);
-              watch_id_.reset();
+              abandonWatch();
               reportMalformed();
               execute(*relist);
               return;
@@ -180,6 +230,21 @@ class Informer {
         });
   }
 
+  /// After a complete LIST: what a resync repaired, and objects replaced under their names.
+  void reportRepairs(std::uint64_t uid_changes_before) {
+    if (auto repair = machine_.takeNewRepairReport(); repair && repair->total() > 0) {
+      log_->warn("{}: resync repaired {} difference{} between the cache and the server{}: {}",
+                 options_.collection_path, repair->total(), repair->total() == 1 ? "" : "s",
+                 repair->went_back ? " (the server's resourceVersion went back)" : "",
+                 repair->describe());
+    }
+    const auto uid_changes = machine_.counters().uid_changes - uid_changes_before;
+    if (uid_changes > 0) {
+      log_->info("{}: {} object{} replaced by another of the same name (new uid)",
+                 options_.collection_path, uid_changes, uid_changes == 1 ? " was" : "s were");
+    }
+  }
+
   void reportMalformed() {
     if (auto message = machine_.takeNewMalformedMessage()) {
       log_->warn("{}: skipped a malformed object: {} (counted; logged once per kind of problem)",
@@ -194,6 +259,7 @@ class Informer {
   ListWatch<T> machine_;
   LineSplitter splitter_;
   boost::asio::steady_timer timer_;
+  boost::asio::steady_timer resync_timer_;
   std::mt19937_64 random_;
   std::optional<HttpClient::RequestId> watch_id_;
   std::optional<ListWatchRequest> pending_;  // the request a backoff wait will send
