@@ -107,9 +107,21 @@ std::variant<DaemonStatus, CtlError> ManagerClient::status() {
     status.kubernetes_last_error = take<std::string>(properties, "KubernetesLastError");
     using ResourceStruct =
         sdbus::Struct<std::string, bool, std::uint64_t, std::uint64_t, std::string>;
+    using ResyncStruct =
+        sdbus::Struct<std::string, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t>;
     for (const auto& row : take<std::vector<ResourceStruct>>(properties, "KubernetesResources")) {
       status.kubernetes_resources.push_back(
           ResourceInfo{row.get<0>(), row.get<1>(), row.get<2>(), row.get<3>(), row.get<4>()});
+    }
+    // Absent from a daemon older than the property: the counters stay 0.
+    for (const auto& row : take<std::vector<ResyncStruct>>(properties, "KubernetesResyncs")) {
+      for (auto& resource : status.kubernetes_resources) {
+        if (resource.name != row.get<0>()) continue;
+        resource.resyncs = row.get<1>();
+        resource.repaired = row.get<2>();
+        resource.server_behind = row.get<3>();
+        resource.uid_changes = row.get<4>();
+      }
     }
     status.allocator_state = take<std::string>(properties, "AllocatorState");
     status.allocator_holder = take<std::string>(properties, "AllocatorHolder");

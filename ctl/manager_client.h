@@ -23,6 +23,10 @@ struct ResourceInfo {
   std::uint64_t objects = 0;
   std::uint64_t malformed = 0;
   std::string state;
+  std::uint64_t resyncs = 0;        // periodic relist-and-compare runs
+  std::uint64_t repaired = 0;       // differences they repaired
+  std::uint64_t server_behind = 0;  // 504 "Too large resource version" (restored cluster)
+  std::uint64_t uid_changes = 0;    // objects replaced under the same name
 };
 
 struct DaemonStatus {

@@ -87,7 +87,11 @@ int statusVerb(const OutputOptions& options) {
                            {"synced", r.synced},
                            {"objects", r.objects},
                            {"malformed", r.malformed},
-                           {"state", r.state}});
+                           {"state", r.state},
+                           {"resyncs", r.resyncs},
+                           {"repaired", r.repaired},
+                           {"server_behind", r.server_behind},
+                           {"uid_changes", r.uid_changes}});
     }
     nlohmann::json requests;  // null when not configured
     if (queue) {
@@ -191,6 +195,10 @@ int statusVerb(const OutputOptions& options) {
           std::string(r.synced ? "synced" : "not synced") + ", " + std::to_string(r.objects) +
               (r.objects == 1 ? " object" : " objects") +
               (r.malformed ? ", " + std::to_string(r.malformed) + " malformed skipped" : "") +
+              (r.repaired ? ", " + std::to_string(r.repaired) + " repaired by resync" : "") +
+              (r.server_behind ? ", server behind " + std::to_string(r.server_behind) +
+                                     (r.server_behind == 1 ? " time" : " times") + " (restored?)"
+                               : "") +
               " (" + r.state + ")");
   }
   if (!status.allocator_state.empty()) {

@@ -18,16 +18,25 @@ k8s::ApiClientOptions clientOptions(const KubernetesConfig& kubernetes, k8s::Clu
   return options;
 }
 
-k8s::InformerOptions collection(std::string path) {
+k8s::InformerOptions collection(std::string path, Duration resync_interval) {
   k8s::InformerOptions options;
   options.collection_path = std::move(path);
+  options.resync_interval = resync_interval;
   return options;
 }
 
 template <class T>
 bus::ResourceRow row(const char* name, const k8s::Informer<T>& informer) {
-  return bus::ResourceRow{name, informer.cache().synced(), informer.cache().objects().size(),
-                          informer.counters().malformed, informer.state()};
+  const auto& counters = informer.counters();
+  return bus::ResourceRow{name,
+                          informer.cache().synced(),
+                          informer.cache().objects().size(),
+                          counters.malformed,
+                          informer.state(),
+                          counters.resyncs,
+                          counters.repaired,
+                          counters.server_behind,
+                          counters.uid_changes};
 }
 
 }  // namespace
@@ -36,14 +45,17 @@ KubernetesWatch::KubernetesWatch(boost::asio::io_context& io, const KubernetesCo
                                  const ElectionConfig& election, k8s::ClusterAccess access,
                                  std::shared_ptr<spdlog::logger> log)
     : api_(std::make_unique<k8s::ApiClient>(io, clientOptions(kubernetes, std::move(access)))),
-      services_(io, *api_, collection("/api/v1/services"), log),
-      endpoint_slices_(io, *api_, collection("/apis/discovery.k8s.io/v1/endpointslices"), log),
-      nodes_(io, *api_, collection("/api/v1/nodes"), log),
+      services_(io, *api_, collection("/api/v1/services", kubernetes.resync_interval), log),
+      endpoint_slices_(
+          io, *api_,
+          collection("/apis/discovery.k8s.io/v1/endpointslices", kubernetes.resync_interval), log),
+      nodes_(io, *api_, collection("/api/v1/nodes", kubernetes.resync_interval), log),
       leases_(io, *api_,
-              collection("/apis/coordination.k8s.io/v1/namespaces/" + election.lease_namespace +
-                         "/leases"),
+              collection(
+                  "/apis/coordination.k8s.io/v1/namespaces/" + election.lease_namespace + "/leases",
+                  kubernetes.resync_interval),
               log),
-      namespaces_(io, *api_, collection("/api/v1/namespaces"), log) {
+      namespaces_(io, *api_, collection("/api/v1/namespaces", kubernetes.resync_interval), log) {
   // After an outage the informers' backoff may have grown to 15-30 s; the first request that
   // gets through again (a heartbeat, a Lease renewal) brings them back within a renew interval,
   // or no host could fail over until they return (test_layer2's API outage).

@@ -5,6 +5,7 @@ in `lbctl status` (so on D-Bus), following the cluster as it changes and as it f
 
 import os
 import sys
+import time
 import unittest
 
 from cluster import ClusterTest, wait_for
@@ -68,6 +69,40 @@ class DaemonAgainstCluster(ClusterTest):
         self.cluster.create(self.service('made-during-outage'))
         status = wait_for(lambda: self.connected_with(self.counts()), timeout=40, what='reconnected')
         self.assertEqual(status['kubernetes_last_error'], '')
+
+    def test_restored_cluster_and_a_lost_event_are_repaired_and_shown(self):
+        """Issue 12 with the whole daemon: the cluster restored from an older backup (fewer
+        Services, resourceVersions back) and later a watch event lost; lbctl status follows
+        the server's counts and says what happened."""
+        self.need_faults()
+        self.lab.write('lbd.toml', '[kubernetes]\nkubeconfig = "%s"\nresync-interval = "10s"\n\n'
+                       '[election]\nnamespace = "%s"\n' % (self.cluster.kubeconfig, self.lease_ns))
+        for i in range(4):
+            self.cluster.create(self.service('kept-%d' % i))
+        snap = self.cluster.control('POST', '/snapshot')
+        for i in range(47):
+            self.cluster.create(self.service('lost-%d' % i))
+        self.lab.start_lbd()
+        wait_for(lambda: self.connected_with(self.counts()), what='connected with 51 + 1 Services')
+        self.cluster.control('POST', '/restore', {'snapshot': snap['snapshot']})
+        started = time.monotonic()
+        status = wait_for(lambda: self.connected_with(self.counts()), timeout=15, what='the restored counts')
+        print('\nlbctl status showed the restored cluster %.1f s after the restore' % (time.monotonic() - started))
+        services = [r for r in status['kubernetes_resources'] if r['resource'] == 'services'][0]
+        self.assertEqual(services['objects'], 5)            # kept-0..3 and default/kubernetes
+        self.assertEqual(services['server_behind'], 1)
+        self.assertIn('server behind 1 time (restored?)', self.lab.lbctl('status').stdout)
+
+        self.cluster.fault(type='drop-event', count=1, path='/api/v1/services.*watch=true')
+        self.cluster.delete('Service', self.ns, 'kept-0')
+        started = time.monotonic()
+        status = wait_for(lambda: self.connected_with(self.counts()), timeout=20, what='the lost delete repaired')
+        print('lost event repaired %.1f s after it (resync-interval 10s)' % (time.monotonic() - started))
+        self.assertEqual(self.cluster.control('GET', '/faults')[0]['fired'], 1)
+        services = [r for r in status['kubernetes_resources'] if r['resource'] == 'services'][0]
+        self.assertEqual(services['repaired'], 1)
+        self.assertGreaterEqual(services['resyncs'], 1)
+        self.assertIn('1 repaired by resync', self.lab.lbctl('status').stdout)
 
 
 if __name__ == '__main__':

@@ -23,6 +23,9 @@ inline constexpr int kConfigSchemaVersion = 1;
 /// allocator renewal and a few VIP claims at a time never wait for a slot.
 inline constexpr std::uint32_t kLeaseRequestsInFlight = 4;
 
+/// The shortest [kubernetes] resync-interval other than 0s (off).
+inline constexpr Duration kMinResyncInterval = std::chrono::seconds(10);
+
 /// [node]: who this host is.
 struct NodeConfig {
   std::string name;  // Kubernetes Node name; empty = the host name (filled in by the app layer)
@@ -44,6 +47,10 @@ struct KubernetesConfig {
   std::uint32_t max_requests_in_flight = 16;
   Duration connect_timeout = 5s;
   Duration request_timeout = 30s;  // non-watch requests
+  // Periodic relist-and-compare of every informer (io/k8s/informer.h); 0 = off, else >= 10s.
+  // On by default: a lost event otherwise stays until the next failed watch, maybe for days,
+  // and one LIST per collection per host per hour costs the API server next to nothing.
+  Duration resync_interval = 1h;
   std::string load_balancer_class = "lbd.io/lbd";
   bool default_class = true;  // also serve Services that set no spec.loadBalancerClass
 

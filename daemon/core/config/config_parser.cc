@@ -225,6 +225,7 @@ class ConfigParser {
     }
     r.duration("connect-timeout", k.connect_timeout);
     r.duration("request-timeout", k.request_timeout);
+    r.duration("resync-interval", k.resync_interval);
     r.string("load-balancer-class", k.load_balancer_class);
     r.boolean("default-class", k.default_class);
 
@@ -250,6 +251,12 @@ class ConfigParser {
     }
     if (k.request_timeout.count() <= 0) {
       r.error(r.node("request-timeout"), "request-timeout", "must be greater than 0s");
+    }
+    if (k.resync_interval.count() < 0 ||
+        (k.resync_interval.count() > 0 && k.resync_interval < kMinResyncInterval)) {
+      r.error(r.node("resync-interval"), "resync-interval",
+              "must be 0s (off) or at least 10s: each resync lists every watched collection "
+              "again");
     }
   }
 

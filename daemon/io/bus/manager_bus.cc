@@ -28,6 +28,7 @@ void ManagerBus::publish(const ManagerProperties& properties) {
   note("KubernetesLastError",
        properties.kubernetes_last_error != properties_.kubernetes_last_error);
   note("KubernetesResources", properties.kubernetes_resources != properties_.kubernetes_resources);
+  note("KubernetesResyncs", properties.kubernetes_resources != properties_.kubernetes_resources);
   note("AllocatorState", properties.allocator_state != properties_.allocator_state);
   note("AllocatorHolder", properties.allocator_holder != properties_.allocator_holder);
   properties_ = properties;
@@ -72,6 +73,17 @@ ManagerBus::KubernetesResources() {
   std::vector<sdbus::Struct<std::string, bool, std::uint64_t, std::uint64_t, std::string>> rows;
   for (const auto& row : properties_.kubernetes_resources) {
     rows.emplace_back(row.name, row.synced, row.objects, row.malformed, row.state);
+  }
+  return rows;
+}
+
+std::vector<sdbus::Struct<std::string, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t>>
+ManagerBus::KubernetesResyncs() {
+  std::vector<
+      sdbus::Struct<std::string, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t>>
+      rows;
+  for (const auto& row : properties_.kubernetes_resources) {
+    rows.emplace_back(row.name, row.resyncs, row.repaired, row.server_behind, row.uid_changes);
   }
   return rows;
 }

@@ -25,6 +25,11 @@ struct ResourceRow {
   std::uint64_t objects = 0;
   std::uint64_t malformed = 0;
   std::string state;
+  // KubernetesResyncs
+  std::uint64_t resyncs = 0;
+  std::uint64_t repaired = 0;
+  std::uint64_t server_behind = 0;
+  std::uint64_t uid_changes = 0;
   bool operator==(const ResourceRow&) const = default;
 };
 
@@ -243,6 +248,9 @@ class ManagerBus final : public sdbus::AdaptorInterfaces<io::lbd1::Manager_adapt
   std::string KubernetesLastError() override { return properties_.kubernetes_last_error; }
   std::vector<sdbus::Struct<std::string, bool, std::uint64_t, std::uint64_t, std::string>>
   KubernetesResources() override;
+  std::vector<
+      sdbus::Struct<std::string, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t>>
+  KubernetesResyncs() override;
 
   ManagerModel& model_;
   ManagerProperties properties_;

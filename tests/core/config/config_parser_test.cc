@@ -61,6 +61,13 @@ INSTANTIATE_TEST_SUITE_P(EveryErrorClass, ConfigErrors, ::testing::ValuesIn(kErr
                            return name;
                          });
 
+TEST(ConfigParser, ResyncIntervalZeroTurnsItOff) {
+  const Config config =
+      parse({ConfigSource{"lbd.toml", "[kubernetes]\nresync-interval = \"0s\"\n", true}});
+  EXPECT_EQ(config.kubernetes.resync_interval, 0s);
+  EXPECT_EQ(problems("[kubernetes]\nresync-interval = \"10s\"\n"), std::vector<std::string>{});
+}
+
 TEST(ConfigParser, EmptyConfigGivesTheDocumentedDefaults) {
   const Config config = parse({ConfigSource{"lbd.toml", "", true}});
   EXPECT_TRUE(config.pools.empty());
@@ -69,6 +76,7 @@ TEST(ConfigParser, EmptyConfigGivesTheDocumentedDefaults) {
   EXPECT_EQ(config.kubernetes.max_requests_in_flight, 16u);
   EXPECT_EQ(config.kubernetes.load_balancer_class, "lbd.io/lbd");
   EXPECT_TRUE(config.kubernetes.default_class);
+  EXPECT_EQ(config.kubernetes.resync_interval, 1h);
   EXPECT_FALSE(config.kubernetes.configured());
   EXPECT_EQ(config.election.lease_namespace, "lbd-system");
   EXPECT_EQ(config.election.lease_duration, 2s);
@@ -97,6 +105,7 @@ TEST(ConfigParser, FullSampleEveryKey) {
   EXPECT_EQ(k.max_requests_in_flight, 8u);
   EXPECT_EQ(k.connect_timeout, 2s);
   EXPECT_EQ(k.request_timeout, 1min);
+  EXPECT_EQ(k.resync_interval, 30min);
   EXPECT_EQ(k.load_balancer_class, "example.com/lb");
   EXPECT_FALSE(k.default_class);
   const auto& e = config.election;
@@ -133,7 +142,7 @@ TEST(ConfigParser, FullSampleEveryKey) {
   EXPECT_EQ(web.service_selector.toString(), "tier in (edge,frontend)");
   EXPECT_EQ(web.node_selector.toString(), "!edge");
   EXPECT_EQ(web.interfaces, (std::vector<std::string>{"eth0", "bond0.100"}));
-  EXPECT_EQ(web.defined_at, (SourceLocation{"lbd.toml", 43, 1}));
+  EXPECT_EQ(web.defined_at, (SourceLocation{"lbd.toml", 44, 1}));
   EXPECT_EQ(config.pools[1].mode, PoolMode::Bgp);
 
   ASSERT_EQ(config.bgp_peers.size(), 1u);
