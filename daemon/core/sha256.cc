@@ -1,5 +1,7 @@
 #include "core/sha256.h"
 
+#include <algorithm>
+
 namespace lbd {
 namespace {
 
@@ -73,7 +75,7 @@ void Sha256::update(std::string_view data) {
   }
 }
 
-std::string Sha256::hexDigest() {
+std::array<std::uint8_t, 32> Sha256::digest() {
   const std::uint64_t bits = length_ * 8;
   buffer_[buffered_++] = 0x80;
   if (buffered_ > 56) {
@@ -87,11 +89,20 @@ std::string Sha256::hexDigest() {
   for (int i = 7; i >= 0; --i)
     buffer_[buffered_++] = static_cast<std::uint8_t>(bits >> (8 * i));
   compress(buffer_.data());
+  std::array<std::uint8_t, 32> out{};
+  for (std::size_t i = 0; i < state_.size(); ++i) {
+    for (std::size_t j = 0; j < 4; ++j)
+      out[i * 4 + j] = static_cast<std::uint8_t>(state_[i] >> (24 - 8 * j));
+  }
+  return out;
+}
+
+std::string Sha256::hexDigest() {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string hex;
-  for (std::uint32_t word : state_) {
-    for (int shift = 28; shift >= 0; shift -= 4)
-      hex.push_back(kHex[(word >> shift) & 0xF]);
+  for (std::uint8_t byte : digest()) {
+    hex.push_back(kHex[byte >> 4]);
+    hex.push_back(kHex[byte & 0xF]);
   }
   return hex;
 }
@@ -100,6 +111,36 @@ std::string sha256Hex(std::string_view data) {
   Sha256 hash;
   hash.update(data);
   return hash.hexDigest();
+}
+
+std::array<std::uint8_t, 32> hmacSha256(std::string_view key, std::string_view data) {
+  constexpr std::size_t kBlock = 64;
+  std::array<std::uint8_t, kBlock> block{};
+  if (key.size() > kBlock) {
+    const auto hashed = [&] {
+      Sha256 hash;
+      hash.update(key);
+      return hash.digest();
+    }();
+    std::copy(hashed.begin(), hashed.end(), block.begin());
+  } else {
+    std::copy(key.begin(), key.end(), block.begin());
+  }
+  auto padded = [&](std::uint8_t pad) {
+    std::string out(kBlock, '\0');
+    for (std::size_t i = 0; i < kBlock; ++i)
+      out[i] = static_cast<char>(block[i] ^ pad);
+    return out;
+  };
+  Sha256 inner;
+  inner.update(padded(0x36));
+  inner.update(data);
+  const auto inner_digest = inner.digest();
+  Sha256 outer;
+  outer.update(padded(0x5c));
+  outer.update(
+      std::string_view(reinterpret_cast<const char*>(inner_digest.data()), inner_digest.size()));
+  return outer.digest();
 }
 
 }  // namespace lbd

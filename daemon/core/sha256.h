@@ -1,6 +1,7 @@
 #pragma once
-// SHA-256 (FIPS 180-4), for the configuration hash. Small and dependency-free so the pure core
-// needs no crypto library.
+// SHA-256 (FIPS 180-4) and HMAC-SHA256 (RFC 2104), for the configuration hash and the
+// authentication of direct heartbeats. Small and dependency-free so the pure core needs no
+// crypto library.
 
 #include <array>
 #include <cstdint>
@@ -14,6 +15,7 @@ class Sha256 {
   Sha256();
   void update(std::string_view data);
   /// Finishes the hash; the object must not be updated afterwards.
+  std::array<std::uint8_t, 32> digest();
   std::string hexDigest();
 
  private:
@@ -26,5 +28,8 @@ class Sha256 {
 
 /// Lower-case hex SHA-256 of `data`.
 std::string sha256Hex(std::string_view data);
+
+/// HMAC-SHA256 of `data` under `key` (any length).
+std::array<std::uint8_t, 32> hmacSha256(std::string_view key, std::string_view data);
 
 }  // namespace lbd

@@ -90,10 +90,44 @@ void VipElection::setLocalEligibility(LocalEligibility check) {
 void VipElection::observeLease(const k8s::Lease& lease, MonotonicTime now) {
   if (lease.meta.namespace_ != config_.lease_namespace) return;
   if (lease.meta.name.rfind(kHeartbeatLeasePrefix, 0) == 0) {
+    const std::string& node = lease.holder_identity;  // a heartbeat names its own node
+    const auto before = heartbeats_.liveUntil(node);
     heartbeats_.observe(lease, now);
+    // A renewal seen after the direct path said the host was silent: the path is broken, the
+    // host is not dead. Its silence is not trusted until it is heard again.
+    if (auto id = host_ids_.find(node); id != host_ids_.end()) {
+      auto silent = fast_silent_.find(id->second);
+      if (silent != fast_silent_.end() && heartbeats_.liveUntil(node) != before &&
+          heartbeats_.isLive(node, now) && now >= silent->second) {
+        fast_silent_.erase(silent);
+        fast_untrusted_.insert(id->second);
+      }
+    }
   } else if (auto vip = parseVipLeaseName(lease.meta.name)) {
     see(*vip, &lease, true, now);
   }
+}
+
+void VipElection::peerSilent(std::string_view node, MonotonicTime since) {
+  if (node == node_) return;
+  const HostId id = hostId(node);
+  if (fast_untrusted_.count(id)) return;
+  fast_silent_.emplace(id, since);  // the first verdict stands until it ends
+}
+
+void VipElection::peerHeard(std::string_view node) {
+  auto id = host_ids_.find(node);
+  if (id == host_ids_.end()) return;
+  fast_silent_.erase(id->second);
+  fast_untrusted_.erase(id->second);
+}
+
+std::vector<std::string> VipElection::silentPeers() const {
+  std::vector<std::string> out;
+  for (const auto& [id, since] : fast_silent_)
+    out.push_back(host_names_[id]);
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 void VipElection::leaseDeleted(const k8s::Lease& lease, MonotonicTime now) {
@@ -124,6 +158,13 @@ void VipElection::see(const IpAddress& vip, const k8s::Lease* lease, bool exists
     if (order && *order < 0) return;
   }
   const std::string holder = lease && exists ? lease->holder_identity : std::string();
+  if (record.lease_seen && record.holder == node_ && !holder.empty() && holder != node_) {
+    // Taken from us while we hold it: that host judged us dead, over a direct path that is
+    // broken if we are not. Claiming it back on its silence would only flap.
+    const HostId taker = hostId(holder);
+    fast_silent_.erase(taker);
+    fast_untrusted_.insert(taker);
+  }
   if (!record.lease_seen || holder != record.holder) {
     // A holder cleared on purpose (not a deletion) names the host that let go.
     record.released_by = holder.empty() && exists ? record.holder_id : kNoHost;
@@ -151,6 +192,8 @@ bool VipElection::eligibleHere(const Vip& vip) const {
 }
 
 MonotonicTime VipElection::holderLiveUntil(const Record& record) const {
+  if (auto silent = fast_silent_.find(record.holder_id); silent != fast_silent_.end())
+    return silent->second;
   const MonotonicTime grace = record.holder_since + leaseDuration();
   auto heartbeat = heartbeats_.liveUntil(record.holder);
   return heartbeat ? std::max(*heartbeat, grace) : grace;
@@ -579,7 +622,15 @@ std::vector<VipStatus> VipElection::status(MonotonicTime now) const {
 
 std::vector<std::string> VipElection::livePeers(MonotonicTime now) const {
   std::vector<std::string> peers = heartbeats_.liveNodes(now);
-  peers.erase(std::remove(peers.begin(), peers.end(), node_), peers.end());
+  peers.erase(std::remove_if(peers.begin(), peers.end(),
+                             [this, now](const std::string& peer) {
+                               if (peer == node_) return true;
+                               auto id = host_ids_.find(peer);
+                               if (id == host_ids_.end()) return false;
+                               auto silent = fast_silent_.find(id->second);
+                               return silent != fast_silent_.end() && now >= silent->second;
+                             }),
+              peers.end());
   return peers;
 }
 

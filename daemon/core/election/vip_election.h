@@ -207,6 +207,19 @@ class VipElection {
   /// A responder saw another MAC announce `vip`.
   void conflict(const IpAddress& vip, MonotonicTime now);
 
+  /// Fast failover (fast_heartbeat.h): `node` has sent no direct heartbeat since `since`. Its
+  /// VIPs count as ownerless from then, and it is no candidate, without waiting for its
+  /// heartbeat Lease to expire. The verdict ends when `node` is heard again (peerHeard), and is
+  /// overruled when its heartbeat Lease is seen renewed after `since` (then the direct path to
+  /// it is broken, not the host): from then on its silence is ignored until it is heard again.
+  /// So is the silence of a host that took a VIP from us: it judged us dead over a broken path,
+  /// and taking the VIP back would only flap. Ignored for our own node.
+  void peerSilent(std::string_view node, MonotonicTime since);
+  /// A direct heartbeat from `node` arrived after a silence (or for the first time).
+  void peerHeard(std::string_view node);
+  /// Hosts whose silence is taken as their death now, sorted (lbctl).
+  std::vector<std::string> silentPeers() const;
+
   /// The decisions for `now` (see the overview).
   Decisions decide(MonotonicTime now);
   /// Stop for good: nothing is announced or claimed any more; what we hold is released.
@@ -334,6 +347,11 @@ class VipElection {
   HostId self_id_ = kNoHost;
   std::uint64_t view_generation_ = 0;  // counts setCluster calls
   std::optional<Assignment> assignment_;
+
+  // Fast failover: hosts found silent on the direct path (since when), and hosts whose
+  // silence is not trusted until they are heard again (see peerSilent).
+  std::map<HostId, MonotonicTime> fast_silent_;
+  std::set<HostId> fast_untrusted_;
 
   std::optional<MonotonicTime> first_heartbeat_;  // sent time of our first stored heartbeat
   std::optional<MonotonicTime> last_heartbeat_;   // sent time of the newest stored one
