@@ -8,7 +8,7 @@ import sys
 import time
 import unittest
 
-from cluster import ClusterTest, wait_for
+from cluster import ClusterTest, harness, wait_for
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'integration'))
 from lbdlab import Lab  # noqa: E402
@@ -103,6 +103,35 @@ class DaemonAgainstCluster(ClusterTest):
         self.assertEqual(services['repaired'], 1)
         self.assertGreaterEqual(services['resyncs'], 1)
         self.assertIn('1 repaired by resync', self.lab.lbctl('status').stdout)
+
+    def test_an_empty_or_unreadable_token_file_is_an_error_never_an_anonymous_request(self):
+        """A token file that is empty (a Secret not mounted yet) or missing must not turn into
+        requests without credentials, which the server would run as system:anonymous (403s
+        that point at RBAC instead of the file): lbd says what is wrong with the file, in its
+        log and in lbctl status, and connects once the token is there."""
+        self.need_faults()
+        token = os.path.join(self.lab.dir, 'token')
+        open(token, 'w').close()
+        self.lab.write('lbd.toml', '[kubernetes]\nserver = "%s"\nca-file = "%s"\ntoken-file = "%s"\n\n'
+                       '[election]\nnamespace = "%s"\n'
+                       % (self.cluster.server.info['url'], self.cluster.server.ca, token, self.lease_ns))
+        self.cluster.control('DELETE', '/requests')
+        self.lab.start_lbd()
+        status = wait_for(lambda: (s := self.status())['kubernetes_last_error'] and s, what='an error')
+        self.assertEqual(status['kubernetes_last_error'],
+                         'token file %s is empty: no request is sent without credentials' % token)
+        self.assertEqual(status['kubernetes_state'], 'retrying')
+        self.assertIn('token file %s is empty' % token, self.lab.lbctl('status').stdout)
+        os.unlink(token)
+        wait_for(lambda: 'cannot read token file %s: No such file or directory' % token
+                 in self.status()['kubernetes_last_error'], what='the missing file named')
+        self.assertIn('cannot read token file %s' % token, self.lab.log())
+        self.assertEqual([e for e in self.cluster.control('GET', '/requests')
+                          if e['user'] == 'system:anonymous'], [])
+        with open(token, 'w') as f:
+            f.write(harness.ADMIN + '\n')
+        status = wait_for(lambda: self.connected_with(self.counts()), timeout=40, what='connected once the token is there')
+        self.assertEqual(status['kubernetes_last_error'], '')
 
 
 if __name__ == '__main__':

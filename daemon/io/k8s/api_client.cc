@@ -3,8 +3,12 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
+
+#include <boost/asio/post.hpp>
 
 namespace lbd::k8s {
 
@@ -53,6 +57,7 @@ std::chrono::milliseconds retryAfter(const std::map<std::string, std::string>& h
 
 ApiClient::ApiClient(boost::asio::io_context& io, ApiClientOptions options)
     : options_(std::move(options)),
+      io_(io),
       http_(io,
             TlsSettings{options_.access.ca_file, options_.access.ca_pem,
                         options_.access.client_cert_file, options_.access.client_cert_pem,
@@ -64,11 +69,19 @@ ApiClient::ApiClient(boost::asio::io_context& io, ApiClientOptions options)
 
 std::string ApiClient::bearerToken() {
   if (options_.access.token_file.empty()) return options_.access.token;
+  const std::string& file = options_.access.token_file;
   struct stat st {};
-  if (stat(options_.access.token_file.c_str(), &st) != 0) return token_;  // keep the last good one
+  if (stat(file.c_str(), &st) != 0) {
+    token_problem_ = "cannot read token file " + file + ": " + std::strerror(errno);
+    return token_;  // keep the last good one
+  }
   if (st.st_mtim.tv_sec != token_mtime_.tv_sec || st.st_mtim.tv_nsec != token_mtime_.tv_nsec ||
       st.st_size != token_size_) {
-    std::ifstream in(options_.access.token_file);
+    std::ifstream in(file);
+    if (!in) {
+      token_problem_ = "cannot read token file " + file + ": " + std::strerror(errno);
+      return token_;
+    }
     std::stringstream content;
     content << in.rdbuf();
     std::string token = content.str();
@@ -76,13 +89,31 @@ std::string ApiClient::bearerToken() {
            (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) {
       token.pop_back();
     }
-    if (!token.empty()) {
+    if (token.empty()) {
+      token_problem_ = "token file " + file + " is empty";
+    } else {
       token_ = std::move(token);
       token_mtime_ = st.st_mtim;
       token_size_ = st.st_size;
+      token_problem_.clear();
     }
   }
   return token_;
+}
+
+std::optional<std::string> ApiClient::credentialsMissing() {
+  if (options_.access.token_file.empty() || !bearerToken().empty()) return std::nullopt;
+  return token_problem_ + ": no request is sent without credentials";
+}
+
+void ApiClient::failLater(std::string why, std::function<void(ApiResponse)> done) {
+  boost::asio::post(io_, [this, alive = alive_, why = std::move(why), done = std::move(done)] {
+    if (!*alive) return;
+    ApiResponse response;
+    response.transport_error = why;
+    noteResult(response);
+    done(std::move(response));
+  });
 }
 
 HttpRequest ApiClient::makeRequest(const std::string& method, const std::string& path,
@@ -131,6 +162,10 @@ void ApiClient::submit(RequestClass request_class, BuildRequest build, Callback 
 }
 
 void ApiClient::send(const OutgoingRequest& outgoing, Callback done) {
+  if (auto missing = credentialsMissing()) {
+    failLater(std::move(*missing), std::move(done));
+    return;
+  }
   HttpRequest request =
       makeRequest(outgoing.method, outgoing.path, outgoing.body, outgoing.content_type);
   request.timeout = outgoing.timeout.count() > 0 ? outgoing.timeout : options_.request_timeout;
@@ -146,6 +181,10 @@ HttpClient::RequestId ApiClient::stream(std::string path, HttpClient::OnData on_
                                         std::function<void(ApiResponse)> on_done) {
   // Watches are started at once: holding them back would only delay events; the informer's
   // backoff already paces restarts.
+  if (auto missing = credentialsMissing()) {
+    failLater(std::move(*missing), std::move(on_done));
+    return 0;  // HttpClient's ids start at 1: cancelling this one does nothing
+  }
   HttpRequest request = makeRequest("GET", path, "", "");
   request.streaming = true;
   // An open watch is a working connection: clear the error of the outage before it, or the

@@ -3,11 +3,17 @@
 // token file changes: bound ServiceAccount tokens rotate), and every request except watches
 // through the request scheduler (request_scheduler.h): bounded in flight, served by class,
 // 429 honoured, retries - so callers see one final answer per request.
+//
+// With a token file, a request is never sent without its token: while the file has never
+// given one (empty: a Secret not mounted yet; unreadable), requests fail here with what is
+// wrong with the file, instead of reaching the server as system:anonymous and coming back as
+// 403s that point at RBAC. A file that turns empty or unreadable later keeps the last token.
 
 #include <sys/types.h>
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -34,6 +40,7 @@ class ApiClient {
   using Callback = std::function<void(ApiResponse)>;
 
   ApiClient(boost::asio::io_context& io, ApiClientOptions options);
+  ~ApiClient() { *alive_ = false; }
 
   /// One API call with retries. `path` includes the query, e.g. "/api/v1/services?limit=500".
   /// Its class follows from method and path (core/k8s/request_class.h).
@@ -65,13 +72,20 @@ class ApiClient {
   HttpRequest makeRequest(const std::string& method, const std::string& path,
                           const std::string& body, const std::string& content_type);
   std::string bearerToken();
+  /// Why a request cannot be sent with the credentials it needs, if it cannot.
+  std::optional<std::string> credentialsMissing();
+  /// Answers `done` with `why` as a failure from the loop (not from inside the caller).
+  void failLater(std::string why, std::function<void(ApiResponse)> done);
   void noteResult(const ApiResponse& response);
   void noteSuccess();
 
   ApiClientOptions options_;
+  boost::asio::io_context& io_;
   HttpClient http_;
   RequestScheduler scheduler_;
-  std::string token_;  // cached token_file content
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  std::string token_;          // cached token_file content
+  std::string token_problem_;  // why the token file gave no token at the last read
   struct timespec token_mtime_ {};
   off_t token_size_ = -1;
   std::string last_error_;
