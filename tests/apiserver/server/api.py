@@ -456,14 +456,14 @@ class APIServer:
 
     async def wait_until_fresh(self, req):
         """A GET or LIST the watch cache serves (resourceVersion set and not 0, no Exact match, no
-        continue token, no limit unless NotOlderThan: rest.list's rules) for a resourceVersion
-        the cache has not reached yet waits for it, up to 3 s, as the cacher does; the handler
-        then answers 200, or the recorded 504 "Too large resource version" (05-compaction/12,13)."""
+        continue token, no limit: rest.list's rules) for a resourceVersion the cache has not
+        reached yet waits for it, up to 3 s, as the cacher does; the handler then answers 200,
+        or the recorded 504 "Too large resource version" (05-compaction/12,13)."""
         q = req.query
         rv, match = one(q, 'resourceVersion'), one(q, 'resourceVersionMatch')
         if not rv or rv == '0' or match == 'Exact' or one(q, 'continue'):
             return
-        if _int_or_zero(one(q, 'limit', '0')) and match != 'NotOlderThan':
+        if _int_or_zero(one(q, 'limit', '0')):
             return
         try:
             wanted = int(rv)

@@ -240,7 +240,15 @@ class Rest:
             items = self.store.items_at(res.storage, ns, at)
         elif rv == '0' and cache is not None:
             at, items, limit = self.cache_rv(res), self.store.items(res.storage, ns), 0
-        elif rv and (match == 'Exact' or (limit and match != 'NotOlderThan')):
+        elif rv and limit and match == 'NotOlderThan':
+            # With a limit the cacher hands the list to etcd (1.28 shouldDelegateList: hasLimit),
+            # which reads the current revision and checks it against the minimum at once: no
+            # wait, and NewTooLargeResourceVersionError(rv, current, 0), so no retryAfterSeconds.
+            n = int(rv)
+            if n > self.store.rv:
+                raise too_large_rv(n, self.store.rv, retry_seconds=0)
+            at, items = self.store.rv, self.store.items(res.storage, ns)
+        elif rv and (match == 'Exact' or limit):
             at = int(rv)
             if at > self.store.rv:
                 raise internal('etcdserver: mvcc: required revision is a future revision')
@@ -644,10 +652,16 @@ def encode_continue(rv, start):
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip('=')
 
 
-def too_large_rv(n, current):
+def too_large_rv(n, current, retry_seconds=1):
+    """storage.NewTooLargeResourceVersionError: the watch cache's (retry 1 s, recorded in
+    05-compaction/12) or etcd's (retry 0: no retryAfterSeconds, no Retry-After header)."""
+    details = {'causes': [{'reason': 'ResourceVersionTooLarge', 'message': 'Too large resource version'}]}
+    headers = {}
+    if retry_seconds:
+        details['retryAfterSeconds'] = retry_seconds
+        headers['Retry-After'] = str(retry_seconds)
     return APIError(504, 'Timeout: Too large resource version: %d, current: %d' % (n, current), 'Timeout',
-                    {'causes': [{'reason': 'ResourceVersionTooLarge', 'message': 'Too large resource version'}],
-                     'retryAfterSeconds': 1}, headers={'Retry-After': '1'})
+                    details, headers=headers)
 
 
 def _rv_required(res, name):

@@ -151,6 +151,13 @@ class Faults(ServerTest):
         created = self.s.create(SVC, svc('after-restore'))
         self.assertEqual(int(created['metadata']['resourceVersion']), int(snap['resourceVersion']) + 1)
         self.assertEqual(w.events_until_end(), [])
+        # Once the revision passes that RV again, such a watch sees the writes after it.
+        w = self.s.watch(SVC + '?watch=1&timeoutSeconds=3&resourceVersion=' + before)
+        rv = int(created['metadata']['resourceVersion'])
+        while rv <= int(before) + 1:
+            rv = int(self.s.create(SVC, svc('refill-%d' % rv))['metadata']['resourceVersion'])
+        self.assertEqual([int(e['object']['metadata']['resourceVersion']) for e in w.events_until_end()],
+                         [int(before) + 1, int(before) + 2])
         # Writes continue from the restored revision; the ClusterIPs are the restored ones'.
         ips = [i['spec']['clusterIP'] for i in self.s.get(SVC).json()['items']]
         self.assertEqual(len(set(ips)), len(ips))

@@ -267,7 +267,7 @@ class Lists(ServerTest):
     def test_future_rv(self):
         cur = int(self.s.get(self.p).json()['metadata']['resourceVersion'])
         self.s.control('POST', '/options', {'tooLargeRvWait': 0.5})
-        for query in ('', '&resourceVersionMatch=NotOlderThan', '&resourceVersionMatch=NotOlderThan&limit=2'):
+        for query in ('', '&resourceVersionMatch=NotOlderThan'):
             t0 = time.monotonic()
             r = self.s.get(self.p + '?resourceVersion=%d%s' % (cur + 1000, query))
             self.assertGreaterEqual(time.monotonic() - t0, 0.5, query)   # the cacher waited first
@@ -277,6 +277,15 @@ class Lists(ServerTest):
             self.assertEqual(r.json()['details'], {'causes': [{'reason': 'ResourceVersionTooLarge',
                                                                'message': 'Too large resource version'}],
                                                    'retryAfterSeconds': 1})
+        # With a limit the list goes to etcd: no wait, and its error has no retry advice
+        t0 = time.monotonic()
+        r = self.s.get(self.p + '?resourceVersion=%d&resourceVersionMatch=NotOlderThan&limit=2' % (cur + 1000))
+        self.assertLess(time.monotonic() - t0, 0.4)
+        self.assertEqual((r.status, r.header('Retry-After'), r.json()['reason']), (504, None, 'Timeout'))
+        self.assertEqual(r.json()['details'], {'causes': [{'reason': 'ResourceVersionTooLarge',
+                                                           'message': 'Too large resource version'}]})
+        self.assertEqual(len(self.s.get(self.p + '?resourceVersion=%d&resourceVersionMatch=NotOlderThan&limit=2'
+                                        % cur).json()['items']), 2)
         # Exact is served by etcd: no wait, the recorded 500
         t0 = time.monotonic()
         r = self.s.get(self.p + '?resourceVersion=%d&resourceVersionMatch=Exact' % (cur + 1000))
