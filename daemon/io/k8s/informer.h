@@ -146,7 +146,10 @@ class Informer {
   void list(const std::string& continue_token, const std::string& resource_version) {
     state_ = "listing";
     // At a resourceVersion: one page, which the watch cache serves (with a limit the server
-    // would read etcd), as client-go lists after a failed watch.
+    // would read etcd), as client-go lists after a failed watch. After an apiserver restart
+    // every host relists at once, and the watch cache absorbs that where etcd would not; the
+    // price is memory: 10,000 Services took lbd_k8s_probe's peak RSS from 36 MiB (paged
+    // initial list) to 64 MiB during such a list (3 Dec 2026, debug build).
     const std::string path =
         options_.collection_path +
         (resource_version.empty()
