@@ -226,6 +226,28 @@ std::variant<Layer2Info, CtlError> ManagerClient::layer2() {
   }
 }
 
+std::variant<FastFailoverInfo, CtlError> ManagerClient::fastFailover() {
+  try {
+    auto [enabled, error, endpoint, port, interval, misses, heard, silent, counters] =
+        impl_->proxy->GetFastFailover();
+    return FastFailoverInfo{enabled,
+                            error,
+                            endpoint,
+                            port,
+                            interval,
+                            misses,
+                            heard,
+                            silent,
+                            counters.get<0>(),
+                            counters.get<1>(),
+                            counters.get<2>(),
+                            counters.get<3>(),
+                            counters.get<4>()};
+  } catch (const sdbus::Error& error) {
+    return translate(error, impl_->bus);
+  }
+}
+
 std::variant<std::vector<BgpPeerInfo>, CtlError> ManagerClient::bgpPeers() {
   try {
     std::vector<BgpPeerInfo> peers;

@@ -124,6 +124,18 @@ struct Layer2Info {
   std::vector<ResponderInfo> responders;
 };
 
+struct FastFailoverInfo {
+  bool enabled = false;
+  std::string error;
+  std::string endpoint;
+  std::uint16_t port = 0;
+  std::uint32_t interval_ms = 0;
+  std::uint32_t misses = 0;
+  std::vector<std::string> heard;
+  std::vector<std::string> silent;
+  std::uint64_t sent = 0, received = 0, forged = 0, replayed = 0, malformed = 0;
+};
+
 struct BgpPeerInfo {
   std::string name;
   std::string address;
@@ -165,6 +177,7 @@ class ManagerClient {
   std::variant<RequestQueueInfo, CtlError> requestQueue();
   std::variant<std::vector<VipInfo>, CtlError> vips();
   std::variant<Layer2Info, CtlError> layer2();
+  std::variant<FastFailoverInfo, CtlError> fastFailover();
   std::variant<std::vector<BgpPeerInfo>, CtlError> bgpPeers();
   std::variant<std::vector<BgpVipInfo>, CtlError> bgpVips();
   std::optional<CtlError> reload();

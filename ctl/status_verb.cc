@@ -73,6 +73,15 @@ int statusVerb(const OutputOptions& options) {
     layer2 = std::get<Layer2Info>(std::move(answer));
     if (!layer2->enabled) layer2.reset();
   }
+  // Fast failover: shown only when configured (an older daemon without it shows nothing).
+  std::optional<FastFailoverInfo> fast;
+  if (layer2) {
+    if (auto answer = std::get<std::unique_ptr<ManagerClient>>(client)->fastFailover();
+        std::holds_alternative<FastFailoverInfo>(answer)) {
+      fast = std::get<FastFailoverInfo>(std::move(answer));
+      if (!fast->enabled) fast.reset();
+    }
+  }
   std::optional<RequestQueueInfo> queue;
   if (auto answer = std::get<std::unique_ptr<ManagerClient>>(client)->requestQueue();
       std::holds_alternative<RequestQueueInfo>(answer)) {
@@ -132,21 +141,35 @@ int statusVerb(const OutputOptions& options) {
                                     {"kernel_arp_warning", r.kernel_arp_warning}});
       }
     }
-    const nlohmann::json json{{"version", status.version},
-                              {"node", status.node},
-                              {"config_path", status.config_path},
-                              {"config_hash", status.config_hash},
-                              {"config_error", status.config_error},
-                              {"config_loaded_at_usec", status.config_loaded_at_usec},
-                              {"started_at_usec", status.started_at_usec},
-                              {"kubernetes_state", status.kubernetes_state},
-                              {"kubernetes_server", status.kubernetes_server},
-                              {"kubernetes_last_error", status.kubernetes_last_error},
-                              {"kubernetes_resources", resources},
-                              {"api_requests", requests},
-                              {"layer2", l2},
-                              {"allocator_state", status.allocator_state},
-                              {"allocator_holder", status.allocator_holder}};
+    const nlohmann::json json{
+        {"version", status.version},
+        {"node", status.node},
+        {"config_path", status.config_path},
+        {"config_hash", status.config_hash},
+        {"config_error", status.config_error},
+        {"config_loaded_at_usec", status.config_loaded_at_usec},
+        {"started_at_usec", status.started_at_usec},
+        {"kubernetes_state", status.kubernetes_state},
+        {"kubernetes_server", status.kubernetes_server},
+        {"kubernetes_last_error", status.kubernetes_last_error},
+        {"kubernetes_resources", resources},
+        {"api_requests", requests},
+        {"layer2", l2},
+        {"fast_failover", fast ? nlohmann::json{{"error", fast->error},
+                                                {"endpoint", fast->endpoint},
+                                                {"port", fast->port},
+                                                {"interval_ms", fast->interval_ms},
+                                                {"misses", fast->misses},
+                                                {"heard", fast->heard},
+                                                {"silent", fast->silent},
+                                                {"sent", fast->sent},
+                                                {"received", fast->received},
+                                                {"forged", fast->forged},
+                                                {"replayed", fast->replayed},
+                                                {"malformed", fast->malformed}}
+                               : nlohmann::json()},
+        {"allocator_state", status.allocator_state},
+        {"allocator_holder", status.allocator_holder}};
     printJson(json.dump(2), json.dump(), options.json);
     return kExitOk;
   }
@@ -237,6 +260,25 @@ int statusVerb(const OutputOptions& options) {
                                            : r.kernel_arp_warning);
       }
     }
+  }
+  if (fast) {
+    auto names = [](const std::vector<std::string>& list) {
+      std::string out;
+      for (const auto& name : list)
+        out += (out.empty() ? "" : ", ") + name;
+      return out.empty() ? std::string("-") : out;
+    };
+    std::string line =
+        fast->error.empty()
+            ? fast->endpoint + ", every " + std::to_string(fast->interval_ms) +
+                  " ms, silent after " + std::to_string(fast->misses) +
+                  "; heard: " + names(fast->heard) + "; silent: " + names(fast->silent) + "; " +
+                  std::to_string(fast->sent) + " sent, " + std::to_string(fast->received) +
+                  " received, " + std::to_string(fast->forged) + " forged, " +
+                  std::to_string(fast->replayed) + " replayed, " + std::to_string(fast->malformed) +
+                  " malformed"
+            : "off: " + fast->error;
+    field("Fast failover", line);
   }
   return kExitOk;
 }

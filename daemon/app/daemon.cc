@@ -294,6 +294,26 @@ bus::Layer2Snapshot Daemon::layer2() const {
   return snapshot;
 }
 
+bus::FastFailoverSnapshot Daemon::fastFailover() const {
+  bus::FastFailoverSnapshot snapshot;
+  if (!layer2_) return snapshot;
+  const FastFailoverView view = layer2_->fastFailover();
+  snapshot.enabled = view.enabled;
+  snapshot.error = view.error;
+  snapshot.endpoint = view.endpoint;
+  snapshot.port = view.port;
+  snapshot.interval_ms = view.interval_ms;
+  snapshot.misses = view.misses;
+  snapshot.heard = view.heard;
+  snapshot.silent = view.silent;
+  snapshot.sent = view.sent;
+  snapshot.received = view.received;
+  snapshot.forged = view.forged;
+  snapshot.replayed = view.replayed;
+  snapshot.malformed = view.malformed;
+  return snapshot;
+}
+
 std::vector<bus::BgpPeerRow> Daemon::bgpPeerRows() const {
   std::vector<bus::BgpPeerRow> rows;
   if (!bgp_) return rows;

@@ -44,6 +44,7 @@ class Daemon final : private bus::ManagerModel {
   bus::RequestQueueSnapshot requestQueue() const override;
   std::vector<bus::VipRow> vipRows() const override;
   bus::Layer2Snapshot layer2() const override;
+  bus::FastFailoverSnapshot fastFailover() const override;
   std::vector<bus::BgpPeerRow> bgpPeerRows() const override;
   std::vector<bus::BgpVipRow> bgpVipRows() const override;
   Result<void, std::string> reloadConfig() override;

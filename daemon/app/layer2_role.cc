@@ -14,8 +14,12 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 election::HeartbeatIdentity identityFor(const Config& config, const std::string& node) {
-  return election::HeartbeatIdentity{node, config.election.lease_namespace,
-                                     config.election.lease_duration, config.hash, kVersion};
+  return election::HeartbeatIdentity{node,
+                                     config.election.lease_namespace,
+                                     config.election.lease_duration,
+                                     config.hash,
+                                     kVersion,
+                                     /*fast_endpoint=*/{}};
 }
 
 }  // namespace
@@ -56,6 +60,22 @@ Layer2Role::Layer2Role(boost::asio::io_context& io, KubernetesWatch& cluster, co
             onLinks(table, events);
           },
           [this](const Error& error) { log_->warn("links: {}", error.message); }),
+      fast_(io, node_, log_,
+            {.silent =
+                 [this](const std::string& peer, election::MonotonicTime since) {
+                   // Once per silence: the election keeps the verdict until peerHeard.
+                   if (!fast_silent_reported_.insert(peer).second) return;
+                   log_->info("fast failover: {} silent, its VIPs are taken over now", peer);
+                   election_.peerSilent(peer, since);
+                   decideSoon();
+                 },
+             .heard =
+                 [this](const std::string& peer) {
+                   if (fast_silent_reported_.erase(peer))
+                     log_->info("fast failover: {} heard again", peer);
+                   election_.peerHeard(peer);
+                   decideSoon();
+                 }}),
       heartbeat_timer_(io),
       decide_timer_(io),
       refresh_timer_(io),
@@ -100,6 +120,7 @@ void Layer2Role::start() {
     log_->error("links: {}: no VIP can be announced until it works", started.error().message);
   }
   cluster_stale_ = true;
+  fast_.configure(config_.election, internalAddress());
   heartbeat();
   decideSoon();
   if (config_.l2.refresh_interval.count() > 0) refresh();
@@ -109,6 +130,7 @@ void Layer2Role::configure(const Config& config) {
   config_ = config;
   identity_ = identityFor(config, node_);
   election_.configure(config.election);
+  if (running_) fast_.configure(config_.election, internalAddress());
   cluster_stale_ = true;
   decideSoon();
 }
@@ -124,12 +146,40 @@ void Layer2Role::rebuildCluster() {
 }
 
 void Layer2Role::onLease(const k8s::Lease& lease, bool deleted) {
+  if (lease.meta.namespace_ == config_.election.lease_namespace &&
+      lease.meta.name.rfind(election::kHeartbeatLeasePrefix, 0) == 0)
+    onHeartbeatLease(lease, deleted);
   if (deleted) {
     election_.leaseDeleted(lease, Clock::now());
   } else {
     election_.observeLease(lease, Clock::now());
   }
   decideSoon();
+}
+
+void Layer2Role::onHeartbeatLease(const k8s::Lease& lease, bool deleted) {
+  std::string node = lease.holder_identity;
+  if (deleted || node.empty()) {
+    // Released or gone: the node it named stops taking part.
+    auto known = heartbeat_nodes_.find(lease.meta.name);
+    if (known == heartbeat_nodes_.end()) return;
+    node = known->second;
+    heartbeat_nodes_.erase(known);
+    fast_.observePeer(node, "");
+    return;
+  }
+  heartbeat_nodes_[lease.meta.name] = node;
+  auto endpoint = lease.meta.annotations.find(std::string(election::kFastHeartbeatAnnotation));
+  fast_.observePeer(node, endpoint == lease.meta.annotations.end() ? "" : endpoint->second);
+}
+
+std::string Layer2Role::internalAddress() const {
+  const k8s::Node* self = cluster_.nodes().cache().find(node_);
+  if (!self) return {};
+  for (const auto& address : self->addresses) {
+    if (address.type == "InternalIP") return address.address;
+  }
+  return {};
 }
 
 bool Layer2Role::synced() const {
@@ -432,6 +482,9 @@ void Layer2Role::heartbeat() {
   heartbeat_in_flight_ = true;
   const auto sent_at = Clock::now();
   const std::string name = election::heartbeatLeaseName(node_);
+  // Peers learn where to send direct heartbeats from ours (the Node's address may come late).
+  fast_.setAddress(internalAddress());
+  identity_.fast_endpoint = fast_.advertisedEndpoint();
   std::optional<k8s::Lease> known = own_heartbeat_ ? own_heartbeat_ : cachedLease(name);
   lease_client_.writeFrom(
       config_.election.lease_namespace, name, std::move(known),

@@ -22,6 +22,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "app/fast_failover.h"
 #include "app/kubernetes_watch.h"
 #include "core/config/config.h"
 #include "core/election/heartbeat.h"
@@ -72,6 +73,7 @@ class Layer2Role {
   std::vector<std::string> livePeers() const;
   std::size_t ownedCount() const { return election_.ownedCount(); }
   std::size_t announcedCount() const { return announce_.size(); }
+  FastFailoverView fastFailover() const { return fast_.view(); }
 
  private:
   struct Burst;
@@ -95,6 +97,9 @@ class Layer2Role {
   void burstStep(const std::shared_ptr<Burst>& burst);
   void refresh();
   std::optional<k8s::Lease> cachedLease(const std::string& name) const;
+  /// This host's Node's InternalIP ("" when the Node or the address is not known).
+  std::string internalAddress() const;
+  void onHeartbeatLease(const k8s::Lease& lease, bool deleted);
 
   boost::asio::io_context& io_;
   KubernetesWatch& cluster_;
@@ -106,6 +111,9 @@ class Layer2Role {
   k8s::LeaseClient lease_client_;
   k8s::EventRecorder events_;
   netlink::LinkMonitor links_;
+  FastFailover fast_;
+  std::set<std::string> fast_silent_reported_;          // told to the election, until heard again
+  std::map<std::string, std::string> heartbeat_nodes_;  // heartbeat Lease name -> node
 
   bool running_ = false;
   bool heartbeat_in_flight_ = false;

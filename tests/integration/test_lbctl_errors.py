@@ -78,7 +78,8 @@ class Policy(unittest.TestCase):
         for verb in ("peers", "services", "status"):
             result = self.lab.lbctl("--json=short", verb, user=NOBODY)
             self.assertEqual(result.returncode, 0, verb + ": " + result.stderr)
-        for method in ("ListVips", "GetLayer2", "GetRequestQueue", "ListBgpPeers", "ListBgpVips"):
+        for method in ("ListVips", "GetLayer2", "GetFastFailover", "GetRequestQueue", "ListBgpPeers",
+                       "ListBgpVips"):
             call = subprocess.run(NOBODY + ["busctl", "--address=" + self.lab.address, "call", "io.lbd1",
                                             "/io/lbd1", "io.lbd1.Manager", method],
                                   capture_output=True, text=True, timeout=10)

@@ -71,6 +71,12 @@ struct ElectionConfig {
   Duration allocator_renew_deadline = 10s;  // < allocator_lease_duration
   Duration allocator_retry_period = 2s;     // < allocator_renew_deadline
   OnApiLoss on_api_loss = OnApiLoss::Keep;  // "keep" | "withdraw"
+  // Direct UDP heartbeats between layer-2 hosts (core/election/fast_heartbeat.h).
+  bool fast_failover = false;
+  Duration fast_interval = 100ms;  // between datagrams; >= 10ms
+  std::uint32_t fast_misses = 3;   // silent after this many intervals; 2..20
+  std::uint16_t fast_port = 7947;  // UDP, on every layer-2 host
+  std::string fast_key_file = "/etc/lbd/fast-failover.key";  // shared by all hosts
 };
 
 /// [l2]: ARP/NDP announcement tuning.

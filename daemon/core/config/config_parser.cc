@@ -273,6 +273,22 @@ class ConfigParser {
     if (r.choice("on-api-loss", {"keep", "withdraw"}, on_loss)) {
       e.on_api_loss = on_loss == "keep" ? OnApiLoss::Keep : OnApiLoss::Withdraw;
     }
+    r.boolean("fast-failover", e.fast_failover);
+    r.duration("fast-interval", e.fast_interval);
+    std::int64_t misses = e.fast_misses;
+    if (r.integer("fast-misses", 2, 20, misses)) e.fast_misses = static_cast<std::uint32_t>(misses);
+    std::int64_t fast_port = e.fast_port;
+    if (r.integer("fast-port", 1, 65535, fast_port))
+      e.fast_port = static_cast<std::uint16_t>(fast_port);
+    r.checked("fast-key-file", e.fast_key_file, absolutePathProblem);
+    if (e.fast_interval < std::chrono::milliseconds(10)) {
+      r.error(r.node("fast-interval"), "fast-interval", "must be at least 10ms");
+    } else if (e.fast_failover && e.fast_interval * e.fast_misses >= e.lease_duration) {
+      r.error(r.node("fast-interval"), "fast-interval",
+              "fast-interval x fast-misses (" + formatDuration(e.fast_interval * e.fast_misses) +
+                  ") must be shorter than lease-duration (" + formatDuration(e.lease_duration) +
+                  "), or the direct path detects nothing sooner");
+    }
     auto whole_seconds = [&](const char* key, Duration value) {
       if (value.count() < 1000 || value.count() % 1000 != 0) {
         r.error(

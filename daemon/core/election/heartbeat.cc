@@ -34,6 +34,11 @@ k8s::LeaseSpec heartbeatLease(const HeartbeatIdentity& identity,
   }
   spec.annotations[std::string(kConfigHashAnnotation)] = identity.config_hash;
   spec.annotations[std::string(kVersionAnnotation)] = identity.version;
+  if (identity.fast_endpoint.empty()) {
+    spec.annotations.erase(std::string(kFastHeartbeatAnnotation));
+  } else {
+    spec.annotations[std::string(kFastHeartbeatAnnotation)] = identity.fast_endpoint;
+  }
   return spec;
 }
 

@@ -36,7 +36,12 @@ struct HeartbeatIdentity {
   Duration lease_duration{};    // [election] lease-duration
   std::string config_hash;      // Config::hash, for lbctl's drift check
   std::string version;          // lbd's version
+  // [election] fast-failover: "address:port" of this host's direct heartbeats, written as
+  // annotation lbd.io/fast-heartbeat ("" = none: the annotation is removed).
+  std::string fast_endpoint;
 };
+
+inline constexpr std::string_view kFastHeartbeatAnnotation = "lbd.io/fast-heartbeat";
 
 /// The heartbeat Lease to write, given the one on the server (nullopt: none yet). A renewal
 /// keeps acquireTime and leaseTransitions; taking it back after a release counts a transition.

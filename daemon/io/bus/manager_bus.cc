@@ -139,6 +139,22 @@ ManagerBus::GetLayer2() {
           std::move(responders)};
 }
 
+std::tuple<bool, std::string, std::string, std::uint16_t, std::uint32_t, std::uint32_t,
+           std::vector<std::string>, std::vector<std::string>,
+           sdbus::Struct<std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t>>
+ManagerBus::GetFastFailover() {
+  FastFailoverSnapshot s = model_.fastFailover();
+  return {s.enabled,
+          std::move(s.error),
+          std::move(s.endpoint),
+          s.port,
+          s.interval_ms,
+          s.misses,
+          std::move(s.heard),
+          std::move(s.silent),
+          {s.sent, s.received, s.forged, s.replayed, s.malformed}};
+}
+
 std::vector<ManagerBus::BgpPeerStruct> ManagerBus::ListBgpPeers() {
   std::vector<BgpPeerStruct> rows;
   for (auto& row : model_.bgpPeerRows()) {

@@ -136,6 +136,19 @@ struct Layer2Snapshot {
   std::vector<ResponderRow> responders;
 };
 
+/// GetFastFailover().
+struct FastFailoverSnapshot {
+  bool enabled = false;
+  std::string error;
+  std::string endpoint;
+  std::uint16_t port = 0;
+  std::uint32_t interval_ms = 0;
+  std::uint32_t misses = 0;
+  std::vector<std::string> heard;
+  std::vector<std::string> silent;
+  std::uint64_t sent = 0, received = 0, forged = 0, replayed = 0, malformed = 0;
+};
+
 /// One row of ListBgpPeers().
 struct BgpPeerRow {
   std::string name;
@@ -175,6 +188,7 @@ class ManagerModel {
   virtual RequestQueueSnapshot requestQueue() const = 0;
   virtual std::vector<VipRow> vipRows() const = 0;
   virtual Layer2Snapshot layer2() const = 0;
+  virtual FastFailoverSnapshot fastFailover() const = 0;
   virtual std::vector<BgpPeerRow> bgpPeerRows() const = 0;
   virtual std::vector<BgpVipRow> bgpVipRows() const = 0;
   /// Reloads the configuration; on failure returns the diagnostics, one per line.
@@ -221,6 +235,11 @@ class ManagerBus final : public sdbus::AdaptorInterfaces<io::lbd1::Manager_adapt
                                        std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
                                        std::string>>>
   GetLayer2() override;
+  std::tuple<
+      bool, std::string, std::string, std::uint16_t, std::uint32_t, std::uint32_t,
+      std::vector<std::string>, std::vector<std::string>,
+      sdbus::Struct<std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t>>
+  GetFastFailover() override;
   using BgpPeerStruct =
       sdbus::Struct<std::string, std::string, std::uint32_t, std::uint32_t, std::string,
                     std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,

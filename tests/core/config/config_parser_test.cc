@@ -117,6 +117,11 @@ TEST(ConfigParser, FullSampleEveryKey) {
   EXPECT_EQ(e.allocator_renew_deadline, 15s);
   EXPECT_EQ(e.allocator_retry_period, 3s);
   EXPECT_EQ(e.on_api_loss, OnApiLoss::Withdraw);
+  EXPECT_TRUE(e.fast_failover);
+  EXPECT_EQ(e.fast_interval, 50ms);
+  EXPECT_EQ(e.fast_misses, 4u);
+  EXPECT_EQ(e.fast_port, 7000);
+  EXPECT_EQ(e.fast_key_file, "/etc/lbd/fast.key");
   EXPECT_EQ(config.l2.gratuitous_count, 5u);
   EXPECT_EQ(config.l2.gratuitous_interval, 1500ms);
   EXPECT_EQ(config.l2.refresh_interval, 5min);
@@ -142,7 +147,7 @@ TEST(ConfigParser, FullSampleEveryKey) {
   EXPECT_EQ(web.service_selector.toString(), "tier in (edge,frontend)");
   EXPECT_EQ(web.node_selector.toString(), "!edge");
   EXPECT_EQ(web.interfaces, (std::vector<std::string>{"eth0", "bond0.100"}));
-  EXPECT_EQ(web.defined_at, (SourceLocation{"lbd.toml", 44, 1}));
+  EXPECT_EQ(web.defined_at, (SourceLocation{"lbd.toml", 49, 1}));
   EXPECT_EQ(config.pools[1].mode, PoolMode::Bgp);
 
   ASSERT_EQ(config.bgp_peers.size(), 1u);

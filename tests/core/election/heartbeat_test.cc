@@ -93,7 +93,7 @@ TEST_F(HeartbeatTrackerTest, AHeartbeatOnlySpeaksForItsOwnNode) {
   EXPECT_TRUE(tracker.liveNodes(kT0).empty());
 }
 
-const HeartbeatIdentity kIdentity{"node-a", "lbd-system", 1500ms, "abc123", "0.9.0"};
+const HeartbeatIdentity kIdentity{"node-a", "lbd-system", 1500ms, "abc123", "0.9.0", ""};
 
 TEST(HeartbeatLease, CreatesTheLeaseWhenThereIsNone) {
   const auto spec = heartbeatLease(kIdentity, std::nullopt, kWall0);
@@ -122,6 +122,16 @@ TEST(HeartbeatLease, ARenewalKeepsTheTermAndForeignAnnotations) {
   EXPECT_EQ(spec.lease_transitions, 3);
   EXPECT_EQ(spec.annotations.at("lbd.io/config-hash"), "def456");
   EXPECT_EQ(spec.annotations.at("example.com/owner"), "ops");
+}
+
+TEST(HeartbeatLease, CarriesTheFastHeartbeatEndpointOnlyWhileThereIsOne) {
+  auto identity = kIdentity;
+  identity.fast_endpoint = "192.0.2.11:7947";
+  const auto on = heartbeatLease(identity, std::nullopt, kWall0);
+  EXPECT_EQ(on.annotations.at("lbd.io/fast-heartbeat"), "192.0.2.11:7947");
+  // Fast failover turned off: the next renewal takes the address away.
+  const auto off = heartbeatLease(kIdentity, stored(on, "41"), kWall0 + 500ms);
+  EXPECT_EQ(off.annotations.count("lbd.io/fast-heartbeat"), 0u);
 }
 
 TEST(HeartbeatLease, TakingItBackAfterAReleaseStartsANewTerm) {

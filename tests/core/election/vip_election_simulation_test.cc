@@ -233,7 +233,7 @@ class Simulation {
   }
 
   HeartbeatIdentity identity(const Host& host) const {
-    return {host.spec.name, "lbd-system", config_.lease_duration, "hash", "test"};
+    return {host.spec.name, "lbd-system", config_.lease_duration, "hash", "test", ""};
   }
 
   // Reads the Lease now and asks the host what to write; nullopt: nothing to write.
