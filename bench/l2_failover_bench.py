@@ -4,15 +4,18 @@ network namespaces): how long after a fault on the VIP's owner the VIP is answer
 MAC, seen by arp_watch probing every 10 ms from the client. Reference: keepalived (VRRP).
 
   cmake --build --preset release --target lbd lbctl
-  /usr/bin/python3 bench/l2_failover_bench.py [--implementation keepalived|lbd] [--trials 30]
-      [--scenarios crash,graceful,arp-latency] [--arp-requests 1000]
+  /usr/bin/python3 bench/l2_failover_bench.py [--implementation keepalived|lbd|lbd-fast[,...]]
+      [--trials 30] [--scenarios crash,graceful,arp-latency,steady-cost] [--arp-requests 1000]
 
 Scenarios (each trial starts from a fresh, stable state: everything restarted, h1 the owner):
   crash       SIGKILL of the owner's whole daemon and its cable pulled (the bridge port goes down,
               so the owner's kernel, which still holds the VIP, can no longer answer);
   graceful    SIGTERM to the owner's daemon (it releases on purpose);
   arp-latency the kernel answering ARP for a host's own address, wire to wire on the client
-              (1000 requests): the reference for lbd's user-space responder (target <= 2x).
+              (1000 requests): the reference for lbd's user-space responder (target <= 2x);
+  steady-cost lbd's CPU per host over 20 s of steady state, and with lbd-fast ([election]
+              fast-failover on) the direct heartbeat datagrams per second: what fast failover
+              costs is lbd-fast's figures against lbd's in the same run.
 Reported: p50 / p99 / max in ms (p99 is nearest-rank: with 30 trials, the largest); also which
 host took over, probes answered by two MACs after the fault, and the unanswered window (last
 answer by the old owner -> first by the new).
@@ -170,6 +173,70 @@ class Lbd:
                 self.lab.link(h, up=True)
 
 
+class LbdFast(Lbd):
+    """lbd with [election] fast-failover on (direct UDP heartbeats every 100 ms, silent after 3
+    missed), the rest as Lbd."""
+    name = 'lbd-fast'
+
+    def __init__(self, lab, vip=VIP4):
+        super().__init__(lab, vip)
+        for h in lab.hosts:
+            d = lab.lbd(h)
+            key = os.path.join(d.dir, 'fast.key')
+            with open(key, 'w') as f:
+                f.write('bench key, the same on every host\n')
+            os.chmod(key, 0o600)
+            with open(os.path.join(d.dir, 'lbd.toml')) as f:
+                main = f.read()
+            if '[election]' not in main:
+                d.write('lbd.toml', main + '\n[election]\nfast-failover = true\nfast-key-file = "%s"\n' % key)
+
+    def start_all(self, watch):
+        super().start_all(watch)
+        for h in self.lab.hosts:
+            wait_for(lambda: len(self.lab.lbd(h).lbctl_json('status')['fast_failover']['heard']) == 2, 10,
+                     h.name + ' hears both peers directly')
+
+
+IMPLEMENTATIONS = {'keepalived': Keepalived, 'lbd': Lbd, 'lbd-fast': LbdFast}
+
+
+def cpu_seconds(pid):
+    fields = open('/proc/%d/stat' % pid).read().rsplit(')', 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+
+def run_steady_cost(lab, impl, seconds=20.0):
+    """Per host in steady state (3 hosts, one VIP): CPU of lbd as a share of one core, and for
+    lbd-fast the direct heartbeat datagrams sent and received per second."""
+    impl.reset()
+    with ArpWatch(lab.client.ns, vip4=impl.vip, interval=0.1) as watch:
+        impl.start_all(watch)
+    time.sleep(1.0)
+    daemons = [lab.lbd(h) for h in lab.hosts]
+    pids = [d.lbd.popen.pid for d in daemons]
+    fast = impl.name == 'lbd-fast'
+    before = [cpu_seconds(p) for p in pids]
+    counts = [d.lbctl_json('status')['fast_failover'] for d in daemons] if fast else None
+    t0 = time.monotonic()
+    time.sleep(seconds)
+    took = time.monotonic() - t0
+    cpu = [(cpu_seconds(p) - b) / took * 100 for p, b in zip(pids, before)]
+    out = {'cpu_percent_per_host': stats(cpu)}
+    line = '%s steady state, per host: CPU %s %% of a core' % (impl.name, fmt(out['cpu_percent_per_host']))
+    if fast:
+        after = [d.lbctl_json('status')['fast_failover'] for d in daemons]
+        sent = [(a['sent'] - b['sent']) / took for a, b in zip(after, counts)]
+        received = [(a['received'] - b['received']) / took for a, b in zip(after, counts)]
+        out['datagrams_sent_per_s'] = stats(sent)
+        out['datagrams_received_per_s'] = stats(received)
+        line += '; datagrams sent/s %s, received/s %s' % (fmt(out['datagrams_sent_per_s']),
+                                                           fmt(out['datagrams_received_per_s']))
+    print(line, flush=True)
+    impl.reset()
+    return out
+
+
 def run_responder_latency(lab, impl, requests, interval):
     """lbd's user-space responder answering for the VIP, in the same run as the kernel's figures
     (they move with the machine's load), and the ratio."""
@@ -212,7 +279,7 @@ def run_minimal_responder_latency(lab, vip, requests, interval):
     return stats(rtts)
 
 
-IMPLEMENTATIONS = {'keepalived': Keepalived, 'lbd': Lbd}
+
 
 
 def failover_trial(lab, impl, scenario, interval):
@@ -288,7 +355,9 @@ def run_arp_latency(lab, requests, interval):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    p.add_argument('--implementation', choices=sorted(IMPLEMENTATIONS), default='keepalived')
+    p.add_argument('--implementation', default='keepalived',
+                   help='one or more of %s, comma-separated: run one after the other, each in a '
+                        'fresh lab' % ', '.join(sorted(IMPLEMENTATIONS)))
     p.add_argument('--trials', type=int, default=30)
     p.add_argument('--scenarios', default='crash,graceful,arp-latency')
     p.add_argument('--arp-requests', type=int, default=1000)
@@ -302,13 +371,26 @@ def main():
     print('$ ' + ' '.join(shlex.quote(x) for x in [sys.executable] + sys.argv), flush=True)
     print('load average before: %s' % ' '.join(open('/proc/loadavg').read().split()[:3]), flush=True)
     results = {}
-    with L2Lab(hosts=3, api=a.implementation == 'lbd') as lab:
-        impl = IMPLEMENTATIONS[a.implementation](lab)
+    for name in a.implementation.split(','):
+        if name not in IMPLEMENTATIONS:
+            p.error('unknown implementation ' + name)
+    for name in a.implementation.split(','):
+        results[name] = run_implementation(p, a, name)
+    print('load average after: %s' % ' '.join(open('/proc/loadavg').read().split()[:3]))
+    if a.json:
+        with open(a.json, 'w') as f:
+            json.dump({'implementation': a.implementation, 'trials': a.trials, 'results': results}, f, indent=1)
+
+
+def run_implementation(p, a, name):
+    results = {}
+    with L2Lab(hosts=3, api=name != 'keepalived') as lab:
+        impl = IMPLEMENTATIONS[name](lab)
         try:
             for scenario in a.scenarios.split(','):
                 if scenario == 'arp-latency':
                     results[scenario] = run_arp_latency(lab, a.arp_requests, 0.005)
-                    if a.implementation == 'lbd':
+                    if name == 'lbd':
                         lbd = run_responder_latency(lab, impl, a.arp_requests, 0.005)
                         minimal = run_minimal_responder_latency(lab, impl.vip, a.arp_requests, 0.005)
                         kernel = results[scenario]['ipv4_us']
@@ -322,14 +404,15 @@ def main():
                                  lbd['p50'] / minimal['p50'], lbd['p99'] / minimal['p99']), flush=True)
                 elif scenario in ('crash', 'graceful'):
                     results[scenario] = run_failover(lab, impl, scenario, a.trials, a.interval)
+                elif scenario == 'steady-cost':
+                    if name == 'keepalived':
+                        continue
+                    results[scenario] = run_steady_cost(lab, impl)
                 else:
                     p.error('unknown scenario ' + scenario)
         finally:
             impl.reset()
-    print('load average after: %s' % ' '.join(open('/proc/loadavg').read().split()[:3]))
-    if a.json:
-        with open(a.json, 'w') as f:
-            json.dump({'implementation': a.implementation, 'trials': a.trials, 'results': results}, f, indent=1)
+    return results
 
 
 if __name__ == '__main__':

@@ -60,20 +60,20 @@ std::vector<std::uint8_t> encodeFastHeartbeat(const FastHeartbeat& beat, std::st
 Result<FastHeartbeat, FastRejection> decodeFastHeartbeat(std::span<const std::uint8_t> datagram,
                                                          std::string_view key) {
   constexpr std::size_t kFixed = sizeof kMagic + 2 + 8 + 8 + kFastTagSize;
-  if (datagram.size() < kFixed) return Unexpected(FastRejection::Malformed);
+  if (datagram.size() < kFixed) return Unexpected{FastRejection::Malformed};
   if (std::memcmp(datagram.data(), kMagic, sizeof kMagic) != 0 ||
       datagram[sizeof kMagic] != kVersion)
-    return Unexpected(FastRejection::Malformed);
+    return Unexpected{FastRejection::Malformed};
   const std::size_t length = datagram[sizeof kMagic + 1];
   if (length == 0 || length > kFastMaxNodeName || datagram.size() != kFixed + length)
-    return Unexpected(FastRejection::Malformed);
+    return Unexpected{FastRejection::Malformed};
   const std::size_t signed_size = datagram.size() - kFastTagSize;
   const auto expected = tagOf(datagram.first(signed_size), key);
   // Constant time: how much of a forged tag was right must not show in the timing.
   std::uint8_t difference = 0;
   for (std::size_t i = 0; i < kFastTagSize; ++i)
     difference |= static_cast<std::uint8_t>(expected[i] ^ datagram[signed_size + i]);
-  if (difference != 0) return Unexpected(FastRejection::BadTag);
+  if (difference != 0) return Unexpected{FastRejection::BadTag};
   FastHeartbeat beat;
   const std::uint8_t* name = datagram.data() + sizeof kMagic + 2;
   beat.node.assign(reinterpret_cast<const char*>(name), length);
@@ -95,12 +95,12 @@ Result<bool, FastRejection> FastLiveness::accept(const FastHeartbeat& beat, Mono
   }
   Sender& sender = it->second;
   if (beat.boot_id == sender.boot_id) {
-    if (beat.sequence <= sender.sequence) return Unexpected(FastRejection::Replayed);
+    if (beat.sequence <= sender.sequence) return Unexpected{FastRejection::Replayed};
   } else {
     // A new start of the sender, unless it is one we saw replaced.
     if (std::find(sender.retired_boots.begin(), sender.retired_boots.end(), beat.boot_id) !=
         sender.retired_boots.end())
-      return Unexpected(FastRejection::Replayed);
+      return Unexpected{FastRejection::Replayed};
     sender.retired_boots.push_back(sender.boot_id);
     if (sender.retired_boots.size() > kRetiredBootsKept)
       sender.retired_boots.erase(sender.retired_boots.begin());
