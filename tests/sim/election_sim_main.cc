@@ -36,6 +36,7 @@ void usage() {
                "  [--write-rtt-ms N] [--watch-latency-ms N] [--watch-jitter-ms N]\n"
                "  [--lease-duration-ms N] [--renew-interval-ms N] [--claim-step-ms N]\n"
                "  [--crash-hosts N] [--stall-ms N] [--rolling-hosts N (0: all)] [--measure-ms N]\n"
+               "  [--decide-ns-per-vip N]  a decide's CPU time per VIP (default 700)\n"
                "  [--seed N]\n");
 }
 
@@ -107,6 +108,8 @@ int main(int argc, char** argv) {
       config.rolling_hosts = static_cast<std::size_t>(value());
     } else if (arg == "--measure-ms") {
       config.measure = Duration(value());
+    } else if (arg == "--decide-ns-per-vip") {
+      config.decide_ns_per_vip = static_cast<double>(value());
     } else if (arg == "--seed") {
       config.seed = static_cast<std::uint64_t>(value());
     } else {

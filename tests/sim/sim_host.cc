@@ -1,5 +1,6 @@
 #include "sim_host.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "core/election/lease_names.h"
@@ -48,7 +49,11 @@ void SimHost::start() {
   ++epoch_;
   phase_ = Phase::Listing;
   election_ = std::make_unique<election::VipElection>(name_, world_.config().election);
-  election_->setCluster(world_.view(world_.segmentOfHost(index_)), localNow());
+  const election::ClusterView& view = world_.view(world_.segmentOfHost(index_));
+  election_->setCluster(view, localNow());
+  decide_cost_ = std::chrono::nanoseconds(static_cast<std::int64_t>(
+      world_.config().decide_ns_per_vip * static_cast<double>(view.vips().size())));
+  busy_until_ = {};
   cache_.assign(world_.api().names(), nullptr);
   own_heartbeat_.reset();
   heartbeat_in_flight_ = false;
@@ -198,11 +203,16 @@ void SimHost::observe(std::uint32_t id, const LeasePtr& pointer) {
 void SimHost::postDecide() {
   if (decide_posted_ || phase_ != Phase::Running) return;
   decide_posted_ = true;
-  world_.queue().push(world_.now(), EventKind::Decide, index_, epoch_);
+  world_.queue().push(std::max(world_.now(), busy_until_), EventKind::Decide, index_, epoch_);
 }
 
 void SimHost::decide() {
   if (phase_ != Phase::Running) return;
+  if (world_.now() < busy_until_) {
+    postDecide();  // still busy with the previous decide: this one comes right after it
+    return;
+  }
+  busy_until_ = world_.now() + decide_cost_;
   const auto started = std::chrono::steady_clock::now();
   election::Decisions decisions = election_->decide(localNow());
   decide_ns_ += static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(

@@ -3,9 +3,10 @@
 // way daemon/app/layer2_role.cc does:
 //   - a new process LISTs the election namespace's Leases, then watches them; only then does it
 //     renew its heartbeat and decide (the daemon starts deciding once its caches are synced);
-//   - every Lease event is observed, then a decide is posted (decideSoon: one per burst at the
-//     same instant); the decide's next_wakeup re-arms one timer; a write's answer decides at
-//     once;
+//   - every Lease event is observed, then a decide is posted (decideSoon: one per burst); the
+//     decide's next_wakeup re-arms one timer; a write's answer decides at once. A decide keeps
+//     the host's one thread busy for a time that grows with its VIP table (SimConfig), and
+//     whatever comes in meanwhile is decided on together right after;
 //   - the heartbeat is renewed every renew-interval from the last stored copy (one request, not
 //     doubled while one is in flight) and counts (heartbeatWritten) only while the Lease watch
 //     is open: after an API outage the watch may come back later than the first renewal;
@@ -135,6 +136,8 @@ class SimHost final : public LeaseWatcher {
   std::vector<MonotonicTime> peer_live_until_;  // by host index, for the fast mode
 
   bool decide_posted_ = false;
+  MonotonicTime busy_until_{};  // the daemon's one thread is deciding until then
+  std::chrono::nanoseconds decide_cost_{};
   std::uint64_t wakeup_generation_ = 0;
   std::function<void()> stopped_;
 
