@@ -74,8 +74,9 @@ void warmUp(SimWorld& world, Figures& figures) {
 }
 
 void checkDoubles(SimWorld& world, Figures& figures) {
-  figures.add("instants with two hosts answering one VIP",
-              number(static_cast<double>(world.doubleAnnouncements())));
+  figures.add("times two hosts answered one VIP (longest overlap)",
+              number(static_cast<double>(world.doubleAnnouncements())) + " (" +
+                  millis(world.longestDouble()) + ")");
   if (world.doubleAnnouncements() > 0) {
     figures.failures.push_back("two hosts answered one VIP: " + world.firstDouble());
   }

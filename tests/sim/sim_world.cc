@@ -147,6 +147,7 @@ void SimWorld::buildTable() {
     api_.addWatcher(hosts_.back().get(), scopeOfHost(h));
   }
   announcers_.assign(vips_.size(), 0);
+  double_since_.assign(vips_.size(), kSimStart);
   unanswered_since_.assign(vips_.size(), kSimStart);
   unanswered_ = vips_.size();
 }
@@ -183,6 +184,10 @@ void SimWorld::announceChanged(std::uint32_t host, const std::set<IpAddress>& be
     if (after.contains(ip)) continue;
     auto vip = vipIndex(ip);
     if (!vip) continue;
+    if (announcers_[*vip] == 2) {
+      longest_double_ =
+          std::max(longest_double_, std::chrono::nanoseconds(at - double_since_[*vip]));
+    }
     if (--announcers_[*vip] == 0) {
       unanswered_since_[*vip] = at;
       ++unanswered_;
@@ -197,6 +202,7 @@ void SimWorld::announceChanged(std::uint32_t host, const std::set<IpAddress>& be
       --unanswered_;
       gaps_.push_back({*vip, unanswered_since_[*vip], at});
     } else {
+      if (announcers_[*vip] == 2) double_since_[*vip] = at;
       if (double_announcements_++ == 0) {
         first_double_ =
             ip.toString() + " answered by " + hostName(host) + " and another at +" +

@@ -81,6 +81,8 @@ class SimWorld {
   std::size_t unanswered() const { return unanswered_; }
   std::uint64_t doubleAnnouncements() const { return double_announcements_; }
   const std::string& firstDouble() const { return first_double_; }
+  /// The longest stretch any VIP had two or more hosts answering (ended ones).
+  std::chrono::nanoseconds longestDouble() const { return longest_double_; }
   const std::vector<Gap>& gaps() const { return gaps_; }
   const std::vector<AnnounceStart>& starts() const { return starts_; }
   /// Hosts announcing each VIP now (0, 1 or more).
@@ -106,6 +108,8 @@ class SimWorld {
   std::size_t unanswered_ = 0;
   std::uint64_t double_announcements_ = 0;
   std::string first_double_;
+  std::vector<MonotonicTime> double_since_;
+  std::chrono::nanoseconds longest_double_{};
   std::vector<Gap> gaps_;
   std::vector<AnnounceStart> starts_;
 };
