@@ -214,7 +214,7 @@ def run_steady_cost(lab, impl, seconds=20.0):
         impl.start_all(watch)
     time.sleep(1.0)
     daemons = [lab.lbd(h) for h in lab.hosts]
-    pids = [d.lbd.popen.pid for d in daemons]
+    pids = [d.lbd.pid for d in daemons]
     fast = impl.name == 'lbd-fast'
     before = [cpu_seconds(p) for p in pids]
     counts = [d.lbctl_json('status')['fast_failover'] for d in daemons] if fast else None
@@ -376,7 +376,7 @@ def main():
             p.error('unknown implementation ' + name)
     for name in a.implementation.split(','):
         results[name] = run_implementation(p, a, name)
-    print('load average after: %s' % ' '.join(open('/proc/loadavg').read().split()[:3]))
+    print('load average after: %s' % ' '.join(open('/proc/loadavg').read().split()[:3]), flush=True)
     if a.json:
         with open(a.json, 'w') as f:
             json.dump({'implementation': a.implementation, 'trials': a.trials, 'results': results}, f, indent=1)
