@@ -41,7 +41,7 @@ inline constexpr std::uint32_t kAllScopes = std::numeric_limits<std::uint32_t>::
 class LeaseWatcher {
  public:
   virtual ~LeaseWatcher() = default;
-  /// Whether a watch is open now (the process runs and is past its LIST).
+  /// Whether a process is there to take deliveries (it holds them while its watch reopens).
   virtual bool watchOpen() const = 0;
   /// `lease` (id `lease_id`) reaches the watcher at `at`.
   virtual void deliver(std::uint32_t lease_id, const LeasePtr& lease, MonotonicTime at) = 0;
@@ -97,8 +97,6 @@ class SimApiServer {
   /// go out while the watcher says its watch is open.
   void addWatcher(LeaseWatcher* watcher, std::uint32_t scope);
 
-  /// The stored Lease (nullptr: none).
-  const LeasePtr& get(std::uint32_t id) const { return entries_[id].lease; }
   /// A GET, counted.
   LeasePtr read(std::uint32_t id);
   /// The Leases a LIST of `scope` returns now, with their ids.

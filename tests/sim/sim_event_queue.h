@@ -74,7 +74,6 @@ class EventQueue {
   void advanceTo(MonotonicTime at) {
     if (at > now_) now_ = at;
   }
-  std::uint64_t scheduled() const { return seq_; }
 
  private:
   struct Later {
