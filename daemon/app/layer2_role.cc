@@ -98,6 +98,9 @@ Layer2Role::Layer2Role(boost::asio::io_context& io, KubernetesWatch& cluster, co
              [this](const k8s::Lease& lease) { onLease(lease, true); },
              [this] {
                for (const auto& [key, lease] : cluster_.leases().cache().objects()) {
+                 if (lease.meta.namespace_ == config_.election.lease_namespace &&
+                     lease.meta.name.rfind(election::kHeartbeatLeasePrefix, 0) == 0)
+                   onHeartbeatLease(lease, false);
                  election_.observeLease(lease, Clock::now());
                }
                decideSoon();

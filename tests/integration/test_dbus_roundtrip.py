@@ -47,9 +47,11 @@ class DbusRoundTrip(unittest.TestCase):
         self.assertEqual(set(status), {"version", "node", "config_path", "config_hash", "config_error",
                                        "config_loaded_at_usec", "started_at_usec", "kubernetes_state",
                                        "kubernetes_server", "kubernetes_last_error", "kubernetes_resources",
-                                       "allocator_state", "allocator_holder", "api_requests", "layer2"})
+                                       "allocator_state", "allocator_holder", "api_requests", "layer2",
+                                       "fast_failover"})
         self.assertIsNone(status["api_requests"])  # no cluster configured: no request queue
         self.assertIsNone(status["layer2"])
+        self.assertIsNone(status["fast_failover"])  # no layer2 pools: no fast failover either
         self.assertEqual(status["version"], "0.1.0")
         self.assertEqual(status["node"], "node-a")
         self.assertEqual(status["config_path"], self.lab.config)

@@ -125,7 +125,10 @@ class DaemonAgainstCluster(ClusterTest):
         os.unlink(token)
         wait_for(lambda: 'cannot read token file %s: No such file or directory' % token
                  in self.status()['kubernetes_last_error'], what='the missing file named')
-        self.assertIn('cannot read token file %s' % token, self.lab.log())
+        # The log line and the status come from the same failure, but the log is a file another
+        # process writes: wait for it rather than read it at once (it lagged on a loaded machine).
+        wait_for(lambda: 'cannot read token file %s' % token in self.lab.log(), timeout=10,
+                 what='the missing file named in the log')
         self.assertEqual([e for e in self.cluster.control('GET', '/requests')
                           if e['user'] == 'system:anonymous'], [])
         with open(token, 'w') as f:
