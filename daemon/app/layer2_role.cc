@@ -98,9 +98,7 @@ Layer2Role::Layer2Role(boost::asio::io_context& io, KubernetesWatch& cluster, co
              [this](const k8s::Lease& lease) { onLease(lease, true); },
              [this] {
                for (const auto& [key, lease] : cluster_.leases().cache().objects()) {
-                 if (lease.meta.namespace_ == config_.election.lease_namespace &&
-                     lease.meta.name.rfind(election::kHeartbeatLeasePrefix, 0) == 0)
-                   onHeartbeatLease(lease, false);
+                 if (isHeartbeatLease(lease)) onHeartbeatLease(lease, false);
                  election_.observeLease(lease, Clock::now());
                }
                decideSoon();
@@ -149,15 +147,18 @@ void Layer2Role::rebuildCluster() {
 }
 
 void Layer2Role::onLease(const k8s::Lease& lease, bool deleted) {
-  if (lease.meta.namespace_ == config_.election.lease_namespace &&
-      lease.meta.name.rfind(election::kHeartbeatLeasePrefix, 0) == 0)
-    onHeartbeatLease(lease, deleted);
+  if (isHeartbeatLease(lease)) onHeartbeatLease(lease, deleted);
   if (deleted) {
     election_.leaseDeleted(lease, Clock::now());
   } else {
     election_.observeLease(lease, Clock::now());
   }
   decideSoon();
+}
+
+bool Layer2Role::isHeartbeatLease(const k8s::Lease& lease) const {
+  return lease.meta.namespace_ == config_.election.lease_namespace &&
+         lease.meta.name.rfind(election::kHeartbeatLeasePrefix, 0) == 0;
 }
 
 void Layer2Role::onHeartbeatLease(const k8s::Lease& lease, bool deleted) {

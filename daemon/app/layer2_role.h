@@ -99,6 +99,8 @@ class Layer2Role {
   std::optional<k8s::Lease> cachedLease(const std::string& name) const;
   /// This host's Node's InternalIP ("" when the Node or the address is not known).
   std::string internalAddress() const;
+  bool isHeartbeatLease(const k8s::Lease& lease) const;
+  /// A heartbeat Lease seen: tells the fast failover path who the peers are and where.
   void onHeartbeatLease(const k8s::Lease& lease, bool deleted);
 
   boost::asio::io_context& io_;
